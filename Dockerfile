@@ -14,6 +14,7 @@ COPY accounts accounts
 COPY territories territories
 COPY interventions interventions
 COPY layers layers
+COPY demo demo
 COPY manage.py ./
 RUN pip install --no-cache-dir . \
     && python manage.py compilemessages --ignore /usr \

@@ -117,3 +117,47 @@ class User(AbstractUser):
             self.Role.ANALYST,
             self.Role.ADMIN,
         }
+
+
+class AuditEvent(models.Model):
+    """Who did what, when, with which filters. Rows are only ever inserted."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login", _("login")
+        LOGIN_FAILED = "login_failed", _("failed login")
+        EXPORT = "export", _("export")
+        REPORT_DOWNLOAD = "report_download", _("report download")
+        VALIDATION = "validation", _("validation")
+        REJECTION = "rejection", _("rejection")
+        IMPORT = "import", _("territory import")
+
+    occurred_at = models.DateTimeField(_("occurred at"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organisation"),
+    )
+    action = models.CharField(_("action"), max_length=30, choices=Action.choices)
+    target = models.CharField(_("target"), max_length=255, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-occurred_at"]
+
+    def __str__(self):
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.target}"

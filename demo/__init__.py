@@ -1,0 +1,1 @@
+"""Real open data loaded by `manage.py load_demo`: territories and historical entries."""
