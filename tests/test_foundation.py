@@ -220,7 +220,7 @@ def test_admin_change_pages_render_map_widgets(client, superuser, users, organis
 def test_interface_french_by_default_english_available(client, users):
     client.force_login(users["coordinator"])
     french = client.get("/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    assert "Déconnexion" in french
+    assert "Se déconnecter" in french
     english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Log out" in english
 
