@@ -93,8 +93,18 @@ def users(make_user, organisation, client_city):
 
 @pytest.fixture
 def nomenclature(db):
-    """The seeded default nomenclature, looked up by code."""
+    """The seeded default nomenclature, looked up by code.
+
+    Tests that use `transactional_db` or `live_server` flush every table, seeded
+    rows included, so the fixture seeds them again when they are missing.
+    """
+    from django.apps import apps
+
     from interventions.models import Category, InterventionType, Outcome, Partner, Theme
+    from interventions.nomenclature import seed_default_nomenclature
+
+    if not Category.objects.filter(organisation=None).exists():
+        seed_default_nomenclature(apps)
 
     return {
         "category": {c.code: c for c in Category.objects.filter(organisation=None)},

@@ -1,18 +1,60 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from accounts.demo import create_demo_accounts
+from demo.dansmarue import MappingError
+from demo.datasets import MANIFEST_PATH, DemoDataError
+from demo.loader import load_demo, summary_lines
+from territories.errors import TerritoryImportError
 
 
 class Command(BaseCommand):
     help = (
-        "Create the demo organisations and one account per role. Passwords are "
-        "printed when an account is created and kept in var/demo-accounts.txt."
+        "Create the demo organisations and one account per role, then load the "
+        "demo's open data: Paris arrondissements, quartiers, IRIS with their "
+        "population, landlord estates, DansMaRue street reports as entries, and "
+        "the 2015 QPV of Occitanie. Passwords are printed when an account is "
+        "created and kept in var/demo-accounts.txt. Running it again loads "
+        "nothing twice."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--data-dir",
+            help=(
+                "Folder containing the open datasets, one sub-folder per dataset "
+                "(default: the DEMO_DATA_DIR setting). Datasets missing from it "
+                "are downloaded into var/demo-data/."
+            ),
+        )
+        parser.add_argument(
+            "--download-dir",
+            help="Folder where downloaded datasets are kept (default: var/demo-data).",
+        )
+        parser.add_argument(
+            "--manifest",
+            default=str(MANIFEST_PATH),
+            help="Manifest of the datasets and their addresses (default: %(default)s).",
+        )
+
     def handle(self, *args, **options):
+        self._create_accounts()
+        try:
+            result = load_demo(
+                data_dir=options["data_dir"],
+                download_dir=options["download_dir"],
+                manifest_path=options["manifest"],
+                report=self.stdout.write,
+            )
+        except (DemoDataError, MappingError, TerritoryImportError) as error:
+            raise CommandError(str(error)) from error
+
+        for line in summary_lines(result):
+            self.stdout.write(line)
+
+    def _create_accounts(self):
         created = create_demo_accounts()
         accounts_file = Path(settings.VAR_DIR) / "demo-accounts.txt"
         if created:
