@@ -16,7 +16,7 @@ Occitanie (organisation of the second demo provider):
 
 - `qpv`: the 105 priority neighbourhoods of the 2015 generation, valid from
   2015-01-01 to 2023-12-31 (the 2024 list replaced them on 1 January 2024).
-  The importer repairs the 32 invalid polygons of the file.
+  The importer repairs the 29 invalid polygons of the file.
 
 A set is imported only when the organisation has no set under its slug yet,
 so loading again writes nothing.

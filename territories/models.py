@@ -37,7 +37,9 @@ class TerritorySet(models.Model):
     is_derived = models.BooleanField(
         _("derived"),
         default=False,
-        help_text=_("The polygons were computed from other data, not published as such."),
+        help_text=_(
+            "The polygons were computed from other data, not published as such."
+        ),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -112,13 +114,17 @@ class Attachment(models.Model):
     that picks the territory for a point on a shared edge.
     """
 
+    # No index of their own on the two columns below: the unique constraint
+    # (intervention, territory_set) and the index (territory, intervention)
+    # start with them, and every extra index slows down re-attachment.
     intervention = models.ForeignKey(
         "interventions.Intervention",
         on_delete=models.CASCADE,
         related_name="attachments",
+        db_index=False,
     )
     territory = models.ForeignKey(
-        Territory, on_delete=models.CASCADE, related_name="attachments"
+        Territory, on_delete=models.CASCADE, related_name="attachments", db_index=False
     )
     territory_set = models.ForeignKey(
         TerritorySet, on_delete=models.CASCADE, related_name="attachments"
