@@ -1,1 +1,9 @@
-urlpatterns = []
+from django.urls import path
+
+from layers import views
+
+app_name = "layers"
+
+urlpatterns = [
+    path("", views.map_page, name="map"),
+]

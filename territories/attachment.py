@@ -87,6 +87,9 @@ def _run(delete, insert, entries):
     `delete` and `insert` are (sql, params) pairs, `entries` a (where, params)
     pair selecting the interventions `i` whose flag may change.
     """
+    # Imported here because the layers app imports territory models.
+    from layers.cache import bump_data_version
+
     where, params = entries
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(*delete)
@@ -94,6 +97,8 @@ def _run(delete, insert, entries):
         attached = cursor.rowcount
         cursor.execute(_CLEAR_OUTSIDE.format(where=where), params)
         cursor.execute(_SET_OUTSIDE.format(where=where), params)
+        # Raw SQL sends no model signal, so cached layers are invalidated here.
+        bump_data_version()
     return attached
 
 
