@@ -24,4 +24,5 @@ RUN pip install --no-cache-dir . \
 
 ENV DJANGO_SETTINGS_MODULE=geo_mediation.settings.production
 EXPOSE 8000
-CMD ["gunicorn", "geo_mediation.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]
+# --preload imports the app (SciPy, PySAL) once in the master, before workers fork.
+CMD ["gunicorn", "geo_mediation.wsgi:application", "--preload", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]

@@ -20,7 +20,8 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with a site open to superusers and role admins only.
+    "accounts.apps.RoleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -50,6 +51,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "accounts.middleware.RequestSizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -88,6 +90,10 @@ DATABASES = {
         database_url(), engine="django.contrib.gis.db.backends.postgis"
     )
 }
+# A second connection to the same database for the database cache; see
+# geo_mediation.routers.CacheRouter. Tests use the default connection's database.
+DATABASES["cache"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["geo_mediation.routers.CacheRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- geography -------------------------------------------------------------
@@ -159,24 +165,31 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The login page (or a JSON error on the API) with a French message, status 429.
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
 
 # --- API -------------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    # Token first, so that a request without valid credentials gets 401 with a
+    # WWW-Authenticate header rather than 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # The same classes as DRF's, reading the rates below at request time.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "accounts.throttles.AnonRateThrottle",
+        "accounts.throttles.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "60/minute"),
         "user": env_str("API_THROTTLE_USER", "1200/minute"),
+        # POST /api/token/, per client address.
+        "token": env_str("API_THROTTLE_TOKEN", "10/minute"),
     },
 }
 
@@ -207,6 +220,8 @@ USE_TZ = True
 # --- static files ----------------------------------------------------------
 
 STATIC_URL = "/static/"
+# The project package is not an app, so its own static folder is listed here.
+STATICFILES_DIRS = [BASE_DIR / "geo_mediation" / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -280,3 +295,7 @@ LOGGING = {
 # GDAL that Django loads, so the warning about the system GDAL's age (it cannot
 # block file and network access before 3.9) does not apply.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# Folder of the files written by exports. It is never served as static or media:
+# downloads go through a view that checks who asked for the export.
+EXPORT_DIR = env_str("EXPORT_DIR", str(VAR_DIR / "exports"))
