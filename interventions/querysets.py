@@ -9,14 +9,14 @@ class InterventionQuerySet(models.QuerySet):
         """Entries the user may see one by one: never any for client viewers."""
         if scoping.is_anonymous(user):
             return self.none()
-        if user.is_superuser:
+        if scoping.sees_everything(user):
             return self
         org_id = scoping.organisation_id(user)
         if org_id is None:
             return self.none()
         if user.role in scoping.ORGANISATION_WIDE_ROLES:
             return self.filter(organisation_id=org_id)
-        if user.role == user.Role.MEDIATOR:
+        if user.role == scoping.MEDIATOR:
             return self.filter(organisation_id=org_id, mediator=user)
         return self.none()
 
@@ -28,7 +28,7 @@ class InterventionQuerySet(models.QuerySet):
         """
         if scoping.is_anonymous(user):
             return self.none()
-        if not user.is_superuser and user.role == user.Role.CLIENT_VIEWER:
+        if not scoping.sees_everything(user) and user.role == scoping.CLIENT_VIEWER:
             from territories.models import Attachment
 
             org_id = scoping.organisation_id(user)
