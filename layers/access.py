@@ -38,11 +38,15 @@ def suppresses_small_counts(user):
 
 
 def suppressed(value, threshold=None):
-    """`value`, or "< N" when it is a count between 1 and N - 1."""
+    """`value`, or "< N" when it is a count under N, zero included.
+
+    Zero is hidden too, as in reports and exports, so that which cells are
+    shown exactly reveals nothing about the hidden ones.
+    """
     threshold = settings.SMALL_COUNT_THRESHOLD if threshold is None else threshold
     if value is None:
         return None
-    if 0 < value < threshold:
+    if value < threshold:
         return f"< {threshold}"
     return value
 
