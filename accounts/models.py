@@ -1,7 +1,14 @@
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from accounts.querysets import (
+    AuditEventQuerySet,
+    ClientQuerySet,
+    OrganisationQuerySet,
+    ScopedUserManager,
+)
 
 
 class Organisation(models.Model):
@@ -10,6 +17,8 @@ class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("organisation")
@@ -46,6 +55,8 @@ class Client(models.Model):
         verbose_name=_("perimeter"),
         help_text=_("Territories whose entries this client may see in aggregate."),
     )
+
+    objects = ClientQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("client")
@@ -90,7 +101,7 @@ class User(AbstractUser):
         help_text=_("Required for client viewers: the client whose perimeter they see."),
     )
 
-    objects = UserManager()
+    objects = ScopedUserManager()
 
     class Meta:
         verbose_name = _("user")
@@ -119,12 +130,23 @@ class User(AbstractUser):
         }
 
 
+class AuditEventChangeRejected(Exception):
+    """Raised on an attempt to change or delete a recorded audit event."""
+
+
 class AuditEvent(models.Model):
-    """Who did what, when, with which filters. Rows are only ever inserted."""
+    """Who did what, when, with which filters. Rows are only ever inserted.
+
+    `save` rejects updates and `delete` rejects deletions; a database trigger
+    (migration 0004) rejects UPDATE and DELETE statements as well, except the
+    update that Django's SET_NULL makes when the user or organisation is
+    deleted (the username stays).
+    """
 
     class Action(models.TextChoices):
         LOGIN = "login", _("login")
         LOGIN_FAILED = "login_failed", _("failed login")
+        LOCKOUT = "lockout", _("login lockout")
         EXPORT = "export", _("export")
         REPORT_DOWNLOAD = "report_download", _("report download")
         VALIDATION = "validation", _("validation")
@@ -154,6 +176,8 @@ class AuditEvent(models.Model):
     details = models.JSONField(_("details"), default=dict, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
+    objects = AuditEventQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
@@ -161,3 +185,16 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.target}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditEventChangeRejected(
+                f"audit event {self.pk} was not saved: "
+                "recorded events cannot be changed."
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditEventChangeRejected(
+            f"audit event {self.pk} was not deleted: recorded events cannot be deleted."
+        )

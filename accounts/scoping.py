@@ -2,33 +2,52 @@
 
 The rules, one place for all models:
 
-- superusers see everything;
+- active superusers see everything;
 - admins, coordinators and analysts see every row of their organisation;
 - mediators see the rows of their organisation and, for entries, only their own;
 - client viewers see the territories of their client's perimeter, the sets
   those territories belong to, and entries only in aggregate (never as rows),
   limited to the entries attached to the perimeter;
-- a user without an organisation, or anonymous, sees nothing.
+- users and clients: organisation-wide roles see their organisation's users
+  (superusers excepted), other roles only themselves; client viewers see their
+  own client;
+- audit events: role admins see their organisation's, other roles none;
+- anonymous users, inactive users and users without an organisation see nothing.
+
+The querysets applying them: `visible_to` in accounts/querysets.py,
+territories/querysets.py and interventions/querysets.py, and
+`Intervention.objects.aggregatable_by` for aggregates.
 """
 
-from accounts.models import User
+# Role values, as stored in User.role (kept as strings: accounts.models imports
+# this module through its querysets).
+MEDIATOR = "mediator"
+COORDINATOR = "coordinator"
+ANALYST = "analyst"
+CLIENT_VIEWER = "client_viewer"
+ADMIN = "admin"
 
-ORGANISATION_WIDE_ROLES = {User.Role.ADMIN, User.Role.COORDINATOR, User.Role.ANALYST}
+ORGANISATION_WIDE_ROLES = {ADMIN, COORDINATOR, ANALYST}
 
 
 def is_anonymous(user):
-    return user is None or not user.is_authenticated
+    """Return True for no user, anonymous users and deactivated accounts."""
+    return user is None or not user.is_authenticated or not user.is_active
+
+
+def sees_everything(user):
+    return not is_anonymous(user) and user.is_superuser
 
 
 def organisation_id(user):
     """The user's organisation id, or None when the user may see no tenant data."""
-    if is_anonymous(user) or not user.is_active:
+    if is_anonymous(user):
         return None
     return user.organisation_id
 
 
 def perimeter_ids(user):
-    """Ids of the territories a client viewer's client covers (empty for other roles)."""
-    if is_anonymous(user) or user.role != User.Role.CLIENT_VIEWER or user.client_id is None:
+    """Return the ids of a client viewer's perimeter (empty for other roles)."""
+    if is_anonymous(user) or user.role != CLIENT_VIEWER or user.client_id is None:
         return []
     return list(user.client.perimeter.values_list("id", flat=True))

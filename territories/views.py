@@ -14,7 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.audit import record_event
-from accounts.permissions import ADMIN, ANALYST, COORDINATOR, role_required
+from accounts.permissions import (
+    TERRITORY_IMPORT_ROLES,
+    TERRITORY_ROLES,
+    role_required,
+)
 from territories.errors import TerritoryImportError
 from territories.forms import ImportOptionsForm, UploadForm, import_kwargs
 from territories.importer import import_territories
@@ -24,8 +28,8 @@ from territories.uploads import create_upload, get_upload
 
 logger = logging.getLogger(__name__)
 
-VIEW_ROLES = (COORDINATOR, ANALYST, ADMIN)
-IMPORT_ROLES = (ANALYST, ADMIN)
+VIEW_ROLES = TERRITORY_ROLES
+IMPORT_ROLES = TERRITORY_IMPORT_ROLES
 # Tolerance, in metres, of the outlines drawn on the preview map.
 PREVIEW_SIMPLIFY_M = 2.0
 

@@ -55,7 +55,9 @@ SRID_LABELS = {
     **{srid: f"CC{srid - 3900} (EPSG:{srid})" for srid in range(3942, 3951)},
 }
 
-ENTRY_ROLES = (scoping.COORDINATOR, scoping.ANALYST, scoping.ADMIN)
+# Who may export what, as in the role table: role admins manage users and the
+# nomenclature, and export nothing.
+ENTRY_ROLES = (scoping.COORDINATOR, scoping.ANALYST)
 AGGREGATE_ROLES = (*ENTRY_ROLES, scoping.CLIENT_VIEWER)
 
 

@@ -33,7 +33,7 @@ from tests.conftest import ROOT, browser_login
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 README_SCREENSHOTS = ROOT / "docs" / "screenshots"

@@ -16,10 +16,7 @@ from playwright.sync_api import expect
 from interventions.models import Intervention
 from tests.conftest import browser_login
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.usefixtures("django_db_serialized_rollback"),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {
     "viewport": {"width": 360, "height": 740},

@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 
 from interventions.models import Intervention
 
-pytestmark = pytest.mark.usefixtures("django_db_serialized_rollback")
+pytestmark = pytest.mark.django_db(transaction=True)
 
 SENDERS = 20
 
