@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "rest_framework_gis",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "leaflet",
     "axes",
     "csp",
@@ -199,6 +200,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Serve Redoc from the sidecar package's static files, not from a CDN.
+    "REDOC_DIST": "SIDECAR",
 }
 
 CACHES = {
@@ -244,7 +247,8 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:", "blob:", *_tile_hosts],
         "connect-src": [SELF],
         "font-src": [SELF],
-        "worker-src": [SELF],
+        # Redoc, on the API documentation page, starts its search worker from a blob.
+        "worker-src": [SELF, "blob:"],
         "manifest-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
