@@ -204,6 +204,13 @@ class Intervention(models.Model):
         indexes = [
             models.Index(fields=["organisation", "occurred_at"]),
             models.Index(fields=["organisation", "status"]),
+            # Serves the check, made on every page, of whether the organisation
+            # has demonstration entries.
+            models.Index(
+                fields=["organisation"],
+                condition=Q(is_demo=True),
+                name="intervention_demo_by_org",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.staticfiles import finders
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import get_template, render_to_string
@@ -23,6 +24,7 @@ from accounts import permissions
 from interventions import selectors, services, validation
 from interventions.forms import EntryForm, RejectionForm
 from interventions.models import NOTE_MAX_LENGTH, Intervention
+from territories.models import Territory
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +66,7 @@ def _territories_api_url():
 def _capture_messages():
     """Texts the page's JavaScript shows, translated here so they work offline."""
     return {
+        "menu": _("Menu"),
         "online": _("Online"),
         "offline": _("Offline: entries wait on the phone"),
         "offlineReady": _("Available offline"),
@@ -135,10 +138,22 @@ def _capture_messages():
     }
 
 
+def _territory_counts(user, territory_sets):
+    """Number of territories the user sees in each set, by set id."""
+    rows = (
+        Territory.objects.visible_to(user)
+        .filter(territory_set__in=territory_sets)
+        .values("territory_set")
+        .annotate(count=Count("pk"))
+    )
+    return {row["territory_set"]: row["count"] for row in rows}
+
+
 def _capture_config(request):
     user = request.user
     today = timezone.localdate()
     territory_sets = list(selectors.current_territory_sets(user, today))
+    territory_counts = _territory_counts(user, territory_sets)
     leaflet = settings.LEAFLET_CONFIG
     return {
         "username": user.get_username(),
@@ -148,7 +163,12 @@ def _capture_config(request):
         "loginUrl": f"{reverse('login')}?next={reverse('interventions:capture')}",
         "territoriesUrl": _territories_api_url(),
         "territorySets": [
-            {"id": tset.pk, "name": str(tset), "kind": tset.kind}
+            {
+                "id": tset.pk,
+                "name": str(tset),
+                "kind": tset.kind,
+                "count": territory_counts.get(tset.pk, 0),
+            }
             for tset in territory_sets
         ],
         "extent": selectors.territory_extent_wgs84(user, territory_sets),

@@ -44,6 +44,8 @@
     outboxList: document.getElementById("outbox-list"),
     outboxRetry: document.getElementById("outbox-retry"),
     outboxDownload: document.getElementById("outbox-download"),
+    outlinePicker: document.getElementById("outline-picker"),
+    outlineSelect: document.getElementById("outline-set"),
   };
 
   let outbox = null;
@@ -82,45 +84,121 @@
       maxZoom: config.maxZoom,
     }).addTo(map);
   }
-  const outlinesControl = L.control.layers(null, null, { collapsed: true });
-  let outlinesPending = config.territorySets.slice();
 
   // Outlines are simplified on the server to this tolerance, in metres: enough
   // for a street-level map, and lighter for a phone's connection.
   const OUTLINE_SIMPLIFY_M = 2;
   const OUTLINE_RETRY_MS = 60000;
-  const OUTLINE_COLOURS = ["#0b6e4f", "#8a3ffc", "#d12771", "#1192e8", "#b28600", "#005d5d"];
+  const OUTLINE_STYLE = { color: "#0b6e4f", weight: 2, fill: false };
+  const OUTLINE_CHOICE_KEY = "capture-outline-set:" + config.username;
 
-  async function loadOutlines() {
+  // One set is drawn at a time, because several sets on top of each other are
+  // unreadable at street zoom. The others are still fetched once, so that the
+  // service worker caches them and the select works offline.
+  const outlineData = new Map(); // set id -> GeoJSON FeatureCollection
+  let outlinesPending = config.territorySets.map((territorySet) => territorySet.id);
+  let outlineLayer = null;
+  let outlineSetId = defaultOutlineSet();
+
+  // Storage can be blocked (private browsing): the choice then lasts for the page only.
+  function readStoredChoice() {
+    try {
+      return window.localStorage.getItem(OUTLINE_CHOICE_KEY);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function storeChoice(value) {
+    try {
+      window.localStorage.setItem(OUTLINE_CHOICE_KEY, value);
+    } catch (error) {
+      // The choice is not kept for the next visit.
+    }
+  }
+
+  function defaultOutlineSet() {
+    const sets = config.territorySets;
+    if (!sets.length) return null;
+    const stored = Number(readStoredChoice());
+    if (sets.some((territorySet) => territorySet.id === stored)) return stored;
+    // The set with the fewest polygons is the most readable at city zoom.
+    let fewest = sets[0];
+    for (const territorySet of sets) {
+      if (territorySet.count < fewest.count) fewest = territorySet;
+    }
+    return fewest.id;
+  }
+
+  function outlinesUrl(setId) {
+    return (
+      config.territoriesUrl +
+      "?territory_set=" + encodeURIComponent(setId) +
+      "&simplify=" + OUTLINE_SIMPLIFY_M
+    );
+  }
+
+  async function fetchOutlines(setId) {
+    const response = await fetch(outlinesUrl(setId), {
+      credentials: "same-origin",
+      headers: { Accept: "application/geo+json, application/json" },
+    });
+    const data = response.ok ? await response.json() : null;
+    if (!data || data.type !== "FeatureCollection") throw new Error("HTTP " + response.status);
+    return data;
+  }
+
+  function drawOutlines() {
+    if (outlineLayer) outlineLayer.remove();
+    outlineLayer = null;
+    const data = outlineData.get(outlineSetId);
+    if (!data) return;
+    outlineLayer = L.geoJSON(data, { interactive: false, style: OUTLINE_STYLE }).addTo(map);
+    elements.app.dataset.outlineSet = String(outlineSetId);
+  }
+
+  // Fetch the chosen set first, then the others. A set that fails stays pending
+  // for the next retry.
+  let outlinesLoading = null;
+
+  function loadOutlines() {
+    if (!outlinesLoading) {
+      outlinesLoading = fetchPendingOutlines().finally(() => (outlinesLoading = null));
+    }
+    return outlinesLoading;
+  }
+
+  async function fetchPendingOutlines() {
+    const order = outlinesPending.slice().sort(
+      (a, b) => Number(b === outlineSetId) - Number(a === outlineSetId)
+    );
     const still = [];
-    for (const [index, territorySet] of outlinesPending.entries()) {
-      const url =
-        config.territoriesUrl +
-        "?territory_set=" + encodeURIComponent(territorySet.id) +
-        "&simplify=" + OUTLINE_SIMPLIFY_M;
+    for (const setId of order) {
       try {
-        const response = await fetch(url, {
-          credentials: "same-origin",
-          headers: { Accept: "application/geo+json, application/json" },
-        });
-        const data = response.ok ? await response.json() : null;
-        if (!data || data.type !== "FeatureCollection") throw new Error("HTTP " + response.status);
-        const layer = L.geoJSON(data, {
-          interactive: false,
-          style: {
-            color: OUTLINE_COLOURS[index % OUTLINE_COLOURS.length],
-            weight: 2,
-            fill: false,
-          },
-        }).addTo(map);
-        outlinesControl.addOverlay(layer, territorySet.name);
-        if (!outlinesControl._map) outlinesControl.addTo(map);
+        outlineData.set(setId, await fetchOutlines(setId));
+        if (setId === outlineSetId) drawOutlines();
       } catch (error) {
-        still.push(territorySet);
+        still.push(setId);
       }
     }
     outlinesPending = still;
     elements.app.dataset.outlinesPending = String(still.length);
+  }
+
+  function setupOutlineSelect() {
+    const select = elements.outlineSelect;
+    if (config.territorySets.length < 2) return; // Nothing to choose from.
+    for (const territorySet of config.territorySets) {
+      select.add(new Option(territorySet.name, String(territorySet.id)));
+    }
+    select.value = String(outlineSetId);
+    select.addEventListener("change", () => {
+      outlineSetId = Number(select.value);
+      storeChoice(String(outlineSetId));
+      drawOutlines();
+      if (!outlineData.has(outlineSetId)) loadOutlines();
+    });
+    elements.outlinePicker.hidden = false;
   }
 
   // --- point -----------------------------------------------------------------
@@ -467,6 +545,30 @@
     elements.outboxCount.classList.toggle("count-refused", records.some((r) => r.state === STATES.REFUSED));
   }
 
+  // --- header ----------------------------------------------------------------
+
+  // On a phone the site header would take a third of the screen: the page keeps
+  // the brand and a menu button, and the button shows the rest (see capture.css).
+  function setupMenuToggle() {
+    const header = document.querySelector(".site-header");
+    const nav = header && header.querySelector(".site-nav");
+    if (!header || !nav) return;
+    const toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "menu-toggle";
+    toggle.textContent = text.menu;
+    toggle.setAttribute("aria-expanded", "false");
+    nav.id = nav.id || "site-nav";
+    toggle.setAttribute("aria-controls", nav.id);
+    toggle.addEventListener("click", () => {
+      const open = header.classList.toggle("menu-open");
+      toggle.setAttribute("aria-expanded", String(open));
+      map.invalidateSize();
+    });
+    header.querySelector(".brand").after(toggle);
+    document.body.classList.add("menu-collapsible");
+  }
+
   // --- network and offline -----------------------------------------------------
 
   function showNetworkState() {
@@ -520,6 +622,7 @@
   }
 
   async function start() {
+    setupMenuToggle();
     bindEvents();
     showNetworkState();
     checkGeolocation();
@@ -527,6 +630,7 @@
     updateNoteCount();
     describePoint();
     registerServiceWorker();
+    setupOutlineSelect();
     loadOutlines();
     outbox = await Outbox.open({
       apiUrl: config.apiUrl,
