@@ -64,7 +64,9 @@ class ZoneReportApi(APIView):
     )
     def get(self, request):
         try:
-            report_request = ReportRequest.from_query(request.query_params)
+            report_request = ReportRequest.from_query(
+                request.query_params, user=request.user
+            )
             report = build_zone_report(user=request.user, request=report_request)
         except ValidationError as error:
             return _error_response(error)

@@ -38,7 +38,10 @@ def report_filename(report, extension):
 
 
 def _dates(period):
-    return f"{period['start']} / {period['end']}"
+    dates = f"{period['start']} / {period['end']}"
+    if period.get("covered_by_data") is False:
+        dates += " (" + _("comparison period not covered by the data") + ")"
+    return dates
 
 
 def metadata_rows(report):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from interventions.models import Category, Intervention, InterventionType, Theme
 from layers.filters import DAY_KINDS, STATUSES, TIME_SLOTS
+from layers.reports import selectors
 from layers.reports.periods import STEPS, default_period
 from layers.reports.zone_report import time_slot_label
 from layers.reports.zones import clients_visible_to, suppresses_small_counts
@@ -50,10 +51,16 @@ class ReportForm(forms.Form):
         required=False,
         help_text=_("By default, the set of the chosen territory."),
     )
+    # A date input only accepts ISO dates as its value; the localised French
+    # format (01/10/2023) would leave it empty.
     start = forms.DateField(
-        label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(
+        label=_("To"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     step = forms.ChoiceField(label=_("Series step"))
     category = forms.MultipleChoiceField(label=_("Categories"), required=False)
     type = forms.MultipleChoiceField(label=_("Types"), required=False)
@@ -72,7 +79,9 @@ class ReportForm(forms.Form):
             data = data.copy()
             data.setlist("status", ["validated"])
         super().__init__(data=data, **kwargs)
-        period = default_period()
+        # Twelve whole months ending with the latest entry the user may see,
+        # so that a first report on older data is not empty.
+        period = default_period(latest=selectors.latest_entry_day(user))
         self.fields["start"].initial = period.start
         self.fields["end"].initial = period.end
 

@@ -166,9 +166,17 @@ class ReportPeriod:
         }
 
 
-def default_period(today=None, step="month"):
-    """Return the twelve whole months before the current local month."""
+def default_period(today=None, step="month", latest=None):
+    """Return twelve whole months ending with the month of `latest`.
+
+    `latest` is the local date of the latest entry the report may count. The
+    period ends with the month before the current local month when `latest`
+    is None or falls in the current month or later, so that it never
+    contains a month still running.
+    """
     today = today or dt.datetime.now(local_zone()).date()
     end = today.replace(day=1) - dt.timedelta(days=1)
+    if latest is not None and latest <= end:
+        end = add_months(latest, 1) - dt.timedelta(days=1)
     start = add_months(end, -11)
     return ReportPeriod(start, end, step)

@@ -30,20 +30,29 @@ from layers.reports.zone_report import (
 )
 
 SECONDARY_MARK = "s"
+# Status of a change against a comparison period that starts before the first
+# entry of the organisation, because the data do not cover that period.
+NOT_COVERED = "not_covered"
 
 
 @dataclass
 class Cell:
+    """One figure of a table: its value, its text, and a reason when not shown."""
+
     value: object = None
     display: str = ""
     status: str = PUBLISHED
+    note: str = ""
 
     @property
     def is_hidden(self):
         return self.status != PUBLISHED
 
     def as_dict(self):
-        return {"value": self.value, "display": self.display, "status": self.status}
+        data = {"value": self.value, "display": self.display, "status": self.status}
+        if self.note:
+            data["note"] = self.note
+        return data
 
 
 @dataclass
@@ -159,8 +168,24 @@ def text_cell(text):
     return Cell(text, text)
 
 
-def change_cells(current, previous):
-    """Absolute and percent change of two count cells; empty if either is hidden."""
+def not_covered_cell():
+    return Cell(
+        None,
+        _("not available"),
+        NOT_COVERED,
+        note=_("comparison period not covered by the data"),
+    )
+
+
+def change_cells(current, previous, covered=True):
+    """Absolute and percent change of two count cells.
+
+    Both are empty when either count is hidden, and "not available" when the
+    data do not cover the comparison period (`covered` False): a count of
+    zero there means no data, not no entries.
+    """
+    if not covered:
+        return not_covered_cell(), not_covered_cell()
     if current.is_hidden or previous.is_hidden:
         return Cell(None, "—"), Cell(None, "—")
     difference = current.value - previous.value
@@ -201,11 +226,30 @@ def _period_columns():
     ]
 
 
-def _period_row_cells(cells):
+def _period_row_cells(cells, uncovered=frozenset()):
+    """Counts of the three periods, then the changes against the last two.
+
+    `uncovered` names the comparison periods the data do not cover.
+    """
     current, previous, previous_year = cells
-    change_previous = change_cells(current, previous)
-    change_year = change_cells(current, previous_year)
+    change_previous = change_cells(
+        current, previous, covered="previous" not in uncovered
+    )
+    change_year = change_cells(
+        current, previous_year, covered="previous_year" not in uncovered
+    )
     return [current, previous, previous_year, *change_previous, *change_year]
+
+
+def not_covered_note(report, names=("previous", "previous_year")):
+    """Return the sentence explaining the changes left out ("" if none is)."""
+    if not any(name in report.uncovered for name in names):
+        return ""
+    return _(
+        "Changes against a comparison period that starts before the first entry "
+        "of the organisation are not available, because the data do not cover "
+        "that period."
+    )
 
 
 def dimension_title(dimension):
@@ -242,14 +286,19 @@ def _row_labels(report, dimension):
 def summary_table(report):
     book = report.book
     table = Table("summary", _("Summary"), _period_columns())
+    table.note = not_covered_note(report)
     counts = [count_cell(book, count_key("total", None, name)) for name in PERIOD_NAMES]
-    table.rows.append(Row("entries", _("entries"), _period_row_cells(counts)))
+    table.rows.append(
+        Row("entries", _("entries"), _period_row_cells(counts, report.uncovered))
+    )
     for kind, label in (
         ("presence", _("hours of active presence")),
         ("all", _("hours of all entries")),
     ):
         cells = [_hours_cell(report, name, kind) for name in PERIOD_NAMES]
-        table.rows.append(Row(f"hours_{kind}", label, _period_row_cells(cells)))
+        table.rows.append(
+            Row(f"hours_{kind}", label, _period_row_cells(cells, report.uncovered))
+        )
     return table
 
 
@@ -315,11 +364,16 @@ def breakdown_table(report, dimension):
         % {"dimension": dimension_title(dimension)},
         _period_columns(),
     )
+    notes = [not_covered_note(report)]
     if dimension in ("theme", "partner"):
-        table.note = _(
-            "An entry may count under several values, so the rows do not add up to "
-            "the total."
+        notes.insert(
+            0,
+            _(
+                "An entry may count under several values, so the rows do not add "
+                "up to the total."
+            ),
         )
+    table.note = " ".join(note for note in notes if note)
     labels = _row_labels(report, dimension)
     for key, _label in report.keys[dimension]:
         label, group = labels[key]
@@ -327,14 +381,24 @@ def breakdown_table(report, dimension):
             count_cell(book, count_key(dimension, key, name)) for name in PERIOD_NAMES
         ]
         table.rows.append(
-            Row(key_text(key), label, _period_row_cells(cells), group=group)
+            Row(
+                key_text(key),
+                label,
+                _period_row_cells(cells, report.uncovered),
+                group=group,
+            )
         )
     if dimension in ADDITIVE_DIMENSIONS:
         cells = [
             count_cell(book, count_key("total", None, name)) for name in PERIOD_NAMES
         ]
         table.rows.append(
-            Row("total", _("total"), _period_row_cells(cells), is_total=True)
+            Row(
+                "total",
+                _("total"),
+                _period_row_cells(cells, report.uncovered),
+                is_total=True,
+            )
         )
     return table
 
@@ -416,6 +480,9 @@ def comparison_table(report):
         "Areas are computed in EPSG:%(srid)s. Rank 1 has the most entries; equal "
         "values share a rank; hidden figures get no rank."
     ) % {"srid": settings.WORKING_SRID}
+    previous_note = not_covered_note(report, names=("previous",))
+    if previous_note:
+        table.note += " " + previous_note
 
     published, per_1000 = {}, {}
     rows = []
@@ -443,7 +510,9 @@ def comparison_table(report):
             number_cell(item["population"], 0),
             current,
             previous,
-            *change_cells(current, previous),
+            *change_cells(
+                current, previous, covered="previous" not in report.uncovered
+            ),
             number_cell(rate_km2, 1),
             number_cell(rate_1000, 1),
             number_cell(ranks.get(territory.pk), 0),
@@ -456,16 +525,23 @@ def comparison_table(report):
 
 
 def cells_table(report):
+    """Table of the listed cells: count, Gi* z-score and p-value, class in words.
+
+    Client viewers get no z-score nor p-value, as on the map and in the
+    exports, because with the published counts they would let a reader solve
+    for the hidden small counts. They keep the class.
+    """
     cells = report.cells
+    show_statistics = not report.suppressed
+    columns = [Column("count", _("entries"))]
+    if show_statistics:
+        columns.append(Column("gi_z", _("Gi* z-score")))
+        columns.append(Column("gi_p", _("p-value")))
+    columns.append(Column("class", _("class"), "text"))
     table = Table(
         "hotspots",
         _("Top cells of %(size)s m hexagons") % {"size": _format(cells.cell_size_m)},
-        [
-            Column("count", _("entries")),
-            Column("gi_z", _("Gi* z-score")),
-            Column("gi_p", _("p-value")),
-            Column("class", _("class"), "text"),
-        ],
+        columns,
     )
     if cells.method == "count":
         table.note = (cells.message or "") + " " + _("Cells are ranked by their count.")
@@ -478,20 +554,21 @@ def cells_table(report):
         table.note += " " + _(
             "Cells with fewer than %(threshold)s entries are not listed."
         ) % {"threshold": settings.SMALL_COUNT_THRESHOLD}
-    for cell in cells.cells:
-        tested = cells.method == "gi_star"
-        table.rows.append(
-            Row(
-                cell["cell_id"],
-                cell["cell_id"],
-                [
-                    count_cell(report.book, ("cell", cell["cell_id"])),
-                    number_cell(cell["gi_z"], 2) if tested else Cell(None, "—"),
-                    number_cell(cell["gi_p"], 3) if tested else Cell(None, "—"),
-                    text_cell(hotspot_class(cell["gi_bin"], tested)),
-                ],
-            )
+        table.note += " " + _(
+            "Z-scores and p-values are not shown, because with the counts they "
+            "would reveal small counts."
         )
+    tested = cells.method == "gi_star"
+    for cell in cells.cells:
+        row_cells = [count_cell(report.book, ("cell", cell["cell_id"]))]
+        if show_statistics:
+            if tested:
+                row_cells.append(number_cell(cell["gi_z"], 2))
+                row_cells.append(number_cell(cell["gi_p"], 3))
+            else:
+                row_cells.extend([Cell(None, "—"), Cell(None, "—")])
+        row_cells.append(text_cell(hotspot_class(cell["gi_bin"], tested)))
+        table.rows.append(Row(cell["cell_id"], cell["cell_id"], row_cells))
     return table
 
 
@@ -572,9 +649,9 @@ def map_data(report):
                 "geometry": _geojson(cell["geom"]),
                 "properties": {
                     "cell_id": cell["cell_id"],
-                    "count": row.cells[0].display,
+                    "count": table.cell(row.key, "count").display,
                     "gi_bin": cell["gi_bin"] if report.cells.method == "gi_star" else 0,
-                    "class": row.cells[3].display,
+                    "class": table.cell(row.key, "class").display,
                 },
             }
         )
@@ -618,8 +695,19 @@ def report_metadata(report):
             "partial_last_bucket": _bucket_end(buckets[-1], current.step)
             != current.end,
         },
-        "previous_period": report.periods["previous"].as_dict(),
-        "previous_year": report.periods["previous_year"].as_dict(),
+        "previous_period": {
+            **report.periods["previous"].as_dict(),
+            "covered_by_data": "previous" not in report.uncovered,
+        },
+        "previous_year": {
+            **report.periods["previous_year"].as_dict(),
+            "covered_by_data": "previous_year" not in report.uncovered,
+        },
+        # Twelve whole months: the previous period is the same months a year
+        # earlier, so pages print it once.
+        "comparison_periods_coincide": _same_dates(
+            report.periods["previous"], report.periods["previous_year"]
+        ),
         "filters": {
             key: value
             for key, value in report.request.filters.as_dict().items()
@@ -661,6 +749,10 @@ def report_metadata(report):
             )
         ),
     }
+
+
+def _same_dates(first, second):
+    return (first.start, first.end) == (second.start, second.end)
 
 
 def _bucket_end(start, step):

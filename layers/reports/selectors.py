@@ -10,7 +10,18 @@ from collections import defaultdict
 from dataclasses import replace
 
 from django.contrib.gis.db.models.functions import Area
-from django.db.models import Case, CharField, Count, DateField, Max, Q, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    Max,
+    Min,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import ExtractHour, Trunc
 
 from interventions.models import (
@@ -21,7 +32,7 @@ from interventions.models import (
     Partner,
     Theme,
 )
-from layers.filters import TIME_SLOTS
+from layers.filters import DEFAULT_STATUSES, TIME_SLOTS
 from layers.reports.periods import local_zone
 from territories.models import Attachment
 
@@ -117,6 +128,31 @@ def hours_of(entries):
 
 def latest_update(entries):
     return entries.order_by().aggregate(latest=Max("updated_at"))["latest"]
+
+
+def latest_entry_day(user, statuses=DEFAULT_STATUSES):
+    """Local date of the latest entry the user may aggregate, or None.
+
+    Only entries with one of `statuses` count (validated ones by default, as
+    in a report without a status filter).
+    """
+    latest = (
+        Intervention.objects.aggregatable_by(user)
+        .filter(status__in=statuses)
+        .order_by()
+        .aggregate(latest=Max("occurred_at"))["latest"]
+    )
+    return latest.astimezone(local_zone()).date() if latest else None
+
+
+def first_entry_day(organisation_id):
+    """Local date of the first entry of an organisation, whatever its status."""
+    first = (
+        Intervention.objects.filter(organisation_id=organisation_id)
+        .order_by()
+        .aggregate(first=Min("occurred_at"))["first"]
+    )
+    return first.astimezone(local_zone()).date() if first else None
 
 
 def counts_per_territory(base_entries, territory_ids):

@@ -39,7 +39,7 @@ def report_index(request):
 
 
 def _build(request):
-    report_request = ReportRequest.from_query(request.GET)
+    report_request = ReportRequest.from_query(request.GET, user=request.user)
     report = build_zone_report(user=request.user, request=report_request)
     return report, report_tables(report)
 

@@ -58,8 +58,13 @@ class ReportRequest:
     comparison_set_id: int | None = None
 
     @classmethod
-    def from_query(cls, params, *, today=None):
-        """Parse query parameters; raise ValidationError naming a bad value."""
+    def from_query(cls, params, *, today=None, user=None):
+        """Parse query parameters; raise ValidationError naming a bad value.
+
+        Without start and end, the period is the twelve whole months ending
+        with the month of the latest entry `user` may aggregate
+        (`periods.default_period`).
+        """
         filters = LayerFilters.from_query(params)
         if filters.territories:
             raise ValidationError(
@@ -79,10 +84,14 @@ class ReportRequest:
             period = ReportPeriod(filters.start, filters.end, step)
         elif filters.start or filters.end:
             raise ValidationError(
-                _("Give both start and end, or neither for the last twelve months.")
+                _(
+                    "Give both start and end, or neither for the twelve months up "
+                    "to the latest entry."
+                )
             )
         else:
-            period = default_period(today, step)
+            latest = selectors.latest_entry_day(user) if user is not None else None
+            period = default_period(today, step, latest=latest)
         return cls(
             zone=params.get("zone") or "",
             period=period,
@@ -120,7 +129,12 @@ class ReportRequest:
 
 @dataclass
 class ZoneReport:
-    """Every figure of one report, before presentation."""
+    """Every figure of one report, before presentation.
+
+    `uncovered` names the comparison periods ("previous", "previous_year")
+    that start before the first entry of the zone's organisation, so that the
+    data do not cover them.
+    """
 
     request: ReportRequest
     zone: object
@@ -135,6 +149,7 @@ class ZoneReport:
     data_date: dt.datetime
     generated_at: dt.datetime
     suppressed: bool
+    uncovered: frozenset = frozenset()
 
     @property
     def buckets(self):
@@ -184,9 +199,11 @@ def build_zone_report(*, user, request, now=None):
     cells = top_cells(current_entries, zone)
     if suppressed:
         # A listed cell under the threshold would still place 1 to 4 entries
-        # within a few hundred metres, so client viewers do not get it.
+        # within a few hundred metres, so client viewers do not get it. The
+        # z-scores and p-values are dropped too: with the published counts
+        # they would let a reader solve for the hidden ones.
         cells.cells = [
-            cell
+            {**cell, "gi_z": None, "gi_p": None}
             for cell in cells.cells
             if cell["count"] >= settings.SMALL_COUNT_THRESHOLD
         ]
@@ -213,6 +230,22 @@ def build_zone_report(*, user, request, now=None):
         data_date=latest or generated_at,
         generated_at=generated_at,
         suppressed=suppressed,
+        uncovered=_uncovered_periods(zone, periods),
+    )
+
+
+def _uncovered_periods(zone, periods):
+    """Comparison periods that start before the organisation's first entry.
+
+    The first entry of the whole organisation, not of the zone, marks where the
+    data start: a zone may rightly have no entry for months after that.
+    """
+    organisation_id = zone.territories[0].territory_set.organisation_id
+    first_day = selectors.first_entry_day(organisation_id)
+    return frozenset(
+        name
+        for name, period in periods.items()
+        if name != "current" and (first_day is None or period.start < first_day)
     )
 
 

@@ -6,6 +6,7 @@ zone are the entries attached to its territories (territories.Attachment).
 
 from dataclasses import dataclass, field
 
+from django.contrib.gis.db.models import Union
 from django.contrib.gis.geos import MultiPolygon
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
@@ -17,16 +18,17 @@ from accounts.models import Client, User
 from territories.models import Territory, TerritorySet
 
 ZONE_KINDS = ("territory", "client")
+# As in the role table: role admins manage users and the nomenclature, and
+# read no reports.
 REPORT_ROLES = {
     User.Role.COORDINATOR,
     User.Role.ANALYST,
-    User.Role.ADMIN,
     User.Role.CLIENT_VIEWER,
 }
 
 
 def can_read_reports(user):
-    """True for the roles that may read trend reports (mediators may not)."""
+    """True for the roles that may read trend reports (not mediators, not role admins)."""
     if scoping.is_anonymous(user) or not user.is_active:
         return False
     return user.is_superuser or user.role in REPORT_ROLES
@@ -51,6 +53,9 @@ class Zone:
     name: str
     territories: list = field(default_factory=list)
     client: Client | None = None
+    _geom: MultiPolygon | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def spec(self):
@@ -71,12 +76,16 @@ class Zone:
         """Union of the zone's polygons, in the working CRS (None when empty)."""
         if not self.territories:
             return None
-        union = self.territories[0].geom
-        for territory in self.territories[1:]:
-            union = union.union(territory.geom)
-        if union.geom_type == "Polygon":
-            union = MultiPolygon(union, srid=union.srid)
-        return union
+        if self._geom is None:
+            # One ST_Union aggregate in PostGIS. Unioning the 366 estates of a
+            # landlord one pair at a time in GEOS took about 20 times as long.
+            union = Territory.objects.filter(pk__in=self.territory_ids).aggregate(
+                union=Union("geom")
+            )["union"]
+            if union.geom_type == "Polygon":
+                union = MultiPolygon(union, srid=union.srid)
+            self._geom = union
+        return self._geom
 
 
 def parse_zone_spec(value):

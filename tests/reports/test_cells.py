@@ -1,5 +1,7 @@
 """Top hotspot cells of a zone, from the Gi* layer."""
 
+import re
+
 import pytest
 from django.contrib.gis.geos import Point
 from django.utils import translation
@@ -115,3 +117,79 @@ def test_cell_hidden_when_rest_is_small(districts, perimeter, plant, users):
     assert report.book.values[cell_key] == 7
     assert report.book.status[cell_key] == "secondary"
     assert report.book.status[("count", "total", None, "current", "all")] == "published"
+
+
+def test_client_viewer_gets_classes_only(large_district, perimeter, plant, users):
+    import csv
+    import io
+    import json
+
+    from django.template.loader import render_to_string
+    from openpyxl import load_workbook
+
+    from layers.reports import downloads
+    from layers.reports.presentation import report_as_dict
+    from layers.reports.views import report_context
+
+    perimeter.perimeter.add(large_district)
+    centre = large_district.geom.centroid
+    plant(
+        large_district,
+        paris(2024, 5, 10, 10),
+        30,
+        offset=(661000 - centre.x, 6861000 - centre.y),
+    )
+    for x, y in (
+        (663000, 6863000),
+        (663500, 6861000),
+        (661000, 6863500),
+        (662500, 6862000),
+        (663500, 6863500),
+        (660500, 6862800),
+    ):
+        plant(
+            large_district, paris(2024, 5, 11, 10), offset=(x - centre.x, y - centre.y)
+        )
+    zone = f"territory:{large_district.pk}"
+    staff = build(users["analyst"], zone, "2024-05-01", "2024-05-31")
+    viewer = build(users["client_viewer"], zone, "2024-05-01", "2024-05-31")
+    assert viewer.cells.method == "gi_star", viewer.cells.message
+
+    with translation.override("fr"):
+        staff_table = next(t for t in report_tables(staff) if t.name == "hotspots")
+        tables = report_tables(viewer)
+        table = next(t for t in tables if t.name == "hotspots")
+        data = report_as_dict(viewer, tables)
+        csv_text = downloads.report_csv(viewer, tables).decode("utf-8")
+        workbook = load_workbook(io.BytesIO(downloads.report_xlsx(viewer, tables)))
+        context = downloads.pdf_context(
+            viewer, tables, base_context=report_context(viewer, tables)
+        )
+        pdf_html = render_to_string("reports/pdf.html", context)
+
+    assert [c.key for c in staff_table.columns] == ["count", "gi_z", "gi_p", "class"]
+    assert [c.key for c in table.columns] == ["count", "class"]
+    # The 30 planted entries fill one cell, a 99 % hot spot, named in words.
+    assert table.rows[0].cells[0].value == 30
+    assert table.rows[0].cells[1].value == "point chaud (99 %)"
+    assert all(cell["gi_z"] is None for cell in viewer.cells.cells)
+    assert all(cell["gi_p"] is None for cell in viewer.cells.cells)
+
+    hotspots = next(t for t in data["tables"] if t["name"] == "hotspots")
+    assert [c["key"] for c in hotspots["columns"]] == ["count", "class"]
+    features = data["map"]["cells"]["features"]
+    assert features[0]["properties"]["class"] == "point chaud (99 %)"
+    assert "gi_z" not in json.dumps(data)
+    assert "gi_p" not in json.dumps(data)
+
+    lines = list(csv.DictReader(io.StringIO(csv_text)))
+    columns = {line["column_key"] for line in lines if line["table"] == "hotspots"}
+    assert columns == {"count", "class"}
+
+    header = list(workbook["hotspots"].iter_rows(values_only=True))[3]
+    assert header == ("clé", "libellé", "interventions", "classe")
+
+    section = re.search(r'id="table-hotspots".*?</section>', pdf_html, re.S).group(0)
+    assert "z-score" not in section.split("</p>", 1)[1]
+    assert "p-valeur" not in section.split("</p>", 1)[1]
+    assert "point chaud (99 %)" in section

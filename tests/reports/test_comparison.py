@@ -1,5 +1,7 @@
 """Comparison with the previous period and the previous year, rates and ranks."""
 
+import re
+
 import pytest
 
 from layers.reports.presentation import report_tables
@@ -79,8 +81,13 @@ def test_breakdown_by_category_compared(second_quarter, users):
 
 @pytest.fixture
 def set_counts(districts, plant):
-    """March 2024: A 10, B 30, C 10. February 2024: A 5, B 40, C 0."""
+    """March 2024: A 10, B 30, C 10. February 2024: A 5, B 40, C 0.
+
+    One entry in C on 31 January 2024 starts the data before February, so
+    that February is a comparison period the data cover.
+    """
     _territory_set, territories = districts
+    plant(territories["C"], paris(2024, 1, 31, 10))
     for code, current, previous in (("A", 10, 5), ("B", 30, 40), ("C", 10, 0)):
         plant(territories[code], paris(2024, 3, 12, 10), current)
         if previous:
@@ -160,3 +167,115 @@ def test_comparison_set_versions_listed(set_counts, users):
         ("quartiers", 3, "zone")
     ]
     assert sets[0]["valid_from"] == "2020-01-01"
+
+
+@pytest.fixture
+def from_february(districts, plant):
+    """Data starting on 14 February 2024: 6 entries then, 9 in May 2024 in A."""
+    _territory_set, territories = districts
+    plant(territories["A"], paris(2024, 2, 14, 10), 6)
+    plant(territories["A"], paris(2024, 5, 14, 10), 9)
+    return territories["A"]
+
+
+def test_uncovered_comparison_not_available(client, from_february, users):
+    from django.urls import reverse
+
+    from layers.reports.presentation import report_as_dict
+
+    # Previous quarter: January to March 2024, starting before 14 February.
+    zone = f"territory:{from_february.pk}"
+    report = build(users["analyst"], zone, "2024-04-01", "2024-06-30")
+    assert report.uncovered == frozenset({"previous", "previous_year"})
+    tables = report_tables(report)
+    entries = next(t for t in tables if t.name == "summary").row("entries")
+    assert [cell.value for cell in entries.cells[:3]] == [9, 6, 0]
+    for cell in entries.cells[3:]:
+        assert cell.value is None
+        assert cell.display == "non disponible"
+        assert cell.note == "période de comparaison non couverte par les données"
+    conflicts = next(t for t in tables if t.name == "breakdown_category")
+    assert conflicts.cell("conflits", "change_previous_pct").status == "not_covered"
+    comparison = next(t for t in tables if t.name == "comparison")
+    assert comparison.cell(str(from_february.pk), "change_previous").value is None
+
+    data = report_as_dict(report, tables)
+    assert data["previous_period"]["covered_by_data"] is False
+    summary = next(t for t in data["tables"] if t["name"] == "summary")
+    assert summary["rows"][0]["cells"][4]["status"] == "not_covered"
+
+    client.force_login(users["analyst"])
+    page = client.get(
+        reverse("reports:detail"),
+        {"zone": zone, "start": "2024-04-01", "end": "2024-06-30"},
+    ).content.decode()
+    card = re.search(r'data-row="entries">(.*?)</section>', page, re.S).group(1)
+    reason = "non disponible (période de comparaison non couverte par les données)"
+    assert reason in card
+    assert "%" not in card
+
+
+def test_covered_comparison_starts_on_first_entry(districts, plant, users):
+    _territory_set, territories = districts
+    plant(territories["A"], paris(2024, 1, 1, 0, 30), 5)
+    plant(territories["A"], paris(2024, 4, 2, 10), 10)
+    report = build(
+        users["analyst"], f"territory:{territories['A'].pk}", "2024-04-01", "2024-06-30"
+    )
+    assert report.uncovered == frozenset({"previous_year"})
+    entries = next(t for t in report_tables(report) if t.name == "summary").row(
+        "entries"
+    )
+    # 10 against 5: +100 %; the same quarter of 2023 is before the data.
+    assert entries.cells[4].display == "+100,0 %"
+    assert entries.cells[6].display == "non disponible"
+
+
+def _page_text(client, user, params):
+    from django.urls import reverse
+
+    client.force_login(user)
+    response = client.get(reverse("reports:detail"), params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_comparison_periods_printed_once(client, second_quarter, users):
+    zone = f"territory:{second_quarter.pk}"
+    year = _page_text(
+        client,
+        users["analyst"],
+        {"zone": zone, "start": "2023-07-01", "end": "2024-06-30"},
+    )
+    # Twelve whole months: the previous period is the same months a year earlier.
+    assert year.count("2022-07-01 – 2023-06-30") == 1
+    assert year.count('data-change="both"') == 3
+    assert 'data-change="previous_year"' not in year
+    quarter = _page_text(
+        client,
+        users["analyst"],
+        {"zone": zone, "start": "2024-04-01", "end": "2024-06-30"},
+    )
+    assert quarter.count("2024-01-01 – 2024-03-31") == 1
+    assert quarter.count("2023-04-01 – 2023-06-30") == 1
+    assert quarter.count('data-change="previous_year"') == 3
+
+
+@pytest.mark.parametrize(
+    ("step", "unit"), [("month", "par mois"), ("week", "par semaine")]
+)
+def test_slope_unit_follows_step(client, second_quarter, users, step, unit):
+    page = _page_text(
+        client,
+        users["analyst"],
+        {
+            "zone": f"territory:{second_quarter.pk}",
+            "start": "2023-07-01",
+            "end": "2024-06-30",
+            "step": step,
+        },
+    )
+    slope = re.search(r'data-change="slope">(.*?)</div>', page, re.S).group(1)
+    assert slope.startswith("pente de Sen : ")
+    assert slope.endswith(unit)
+    assert "par pas" not in page

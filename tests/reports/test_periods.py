@@ -97,3 +97,15 @@ def test_period_rejects_bad_step_and_length():
 def test_default_period_is_last_twelve_months():
     period = default_period(dt.date(2025, 3, 14))
     assert (period.start, period.end) == (dt.date(2024, 3, 1), dt.date(2025, 2, 28))
+
+
+def test_default_period_ends_with_latest_entry():
+    today = dt.date(2026, 12, 4)
+    period = default_period(today, latest=dt.date(2024, 9, 12))
+    assert (period.start, period.end) == (dt.date(2023, 10, 1), dt.date(2024, 9, 30))
+    # An entry of the current month would make the last month partial, so the
+    # period still ends with the month before it.
+    period = default_period(today, latest=dt.date(2026, 12, 2))
+    assert (period.start, period.end) == (dt.date(2025, 12, 1), dt.date(2026, 11, 30))
+    period = default_period(today, latest=None)
+    assert (period.start, period.end) == (dt.date(2025, 12, 1), dt.date(2026, 11, 30))

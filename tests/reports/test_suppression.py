@@ -215,12 +215,17 @@ def test_report_hides_small_slot_and_its_partner(slots_in_march, users):
 
 
 @pytest.mark.django_db
-def test_report_changes_need_both_sides(slots_in_march, users):
+def test_report_changes_need_both_sides(slots_in_march, districts, plant, users):
+    # An entry of district C, outside the perimeter, in January 2024 starts
+    # the data before February, so the previous period is covered.
+    _territory_set, territories = districts
+    plant(territories["C"], paris(2024, 1, 15, 10))
     report = _client_report(users, slots_in_march)
     summary = next(t for t in report_tables(report) if t.name == "summary")
     entries = summary.row("entries")
     assert entries.cells[0].value == 41
-    # No entry before March: the previous figures are hidden, so is the change.
+    # No entry of the zone in February: the previous figures are hidden, so is
+    # the change.
     assert entries.cells[1].display == "< 5"
     assert entries.cells[3].display == "—"
     assert entries.cells[4].value is None

@@ -28,15 +28,17 @@ def _client(client, user):
     "name",
     ["reports:index", "reports:detail", "reports:pdf", "reports:csv", "reports:xlsx"],
 )
-def test_mediator_forbidden(client, users, march, name):
-    response = _client(client, users["mediator"]).get(
+@pytest.mark.parametrize("role", ["mediator", "admin"])
+def test_role_forbidden(client, users, march, name, role):
+    response = _client(client, users[role]).get(
         reverse(name), {"zone": f"territory:{march['A'].pk}", **PERIOD}
     )
     assert response.status_code == 403
 
 
-def test_mediator_forbidden_in_api(client, users, march):
-    response = _client(client, users["mediator"]).get(
+@pytest.mark.parametrize("role", ["mediator", "admin"])
+def test_role_forbidden_in_api(client, users, march, role):
+    response = _client(client, users[role]).get(
         reverse("api-reports-zone"), {"zone": f"territory:{march['A'].pk}", **PERIOD}
     )
     assert response.status_code == 403
@@ -50,7 +52,7 @@ def test_anonymous_redirected_to_login(client, march):
     assert response["Location"].startswith(reverse("login"))
 
 
-@pytest.mark.parametrize("role", ["coordinator", "analyst", "admin"])
+@pytest.mark.parametrize("role", ["coordinator", "analyst"])
 def test_staff_read_any_zone_of_organisation(client, users, march, role):
     response = _client(client, users[role]).get(
         reverse("reports:detail"), {"zone": f"territory:{march['C'].pk}", **PERIOD}
@@ -166,3 +168,54 @@ def test_index_for_client_viewer_hides_statuses(client, users, march, perimeter)
     assert f'value="territory:{march["C"].pk}"' not in content
     assert f'value="territory:{march["A"].pk}"' in content
     assert 'name="status"' not in content
+
+
+def test_index_defaults_to_latest_entry_months(client, users, march, plant):
+    # An entry of district C in May 2024 is the latest for the analyst, but
+    # C is outside the client's perimeter: its viewer's latest is March.
+    plant(march["C"], paris(2024, 5, 20, 10))
+    analyst = _client(client, users["analyst"]).get(reverse("reports:index"))
+    content = analyst.content.decode()
+    assert 'name="start" value="2023-06-01"' in content
+    assert 'name="end" value="2024-05-31"' in content
+    viewer = _client(client, users["client_viewer"]).get(reverse("reports:index"))
+    content = viewer.content.decode()
+    assert 'name="start" value="2023-04-01"' in content
+    assert 'name="end" value="2024-03-31"' in content
+
+
+def test_api_default_period_ends_with_latest_entry(client, users, march, perimeter):
+    response = _client(client, users["client_viewer"]).get(
+        reverse("api-reports-zone"), {"zone": f"client:{perimeter.pk}"}
+    )
+    assert response.status_code == 200
+    period = response.json()["period"]
+    assert (period["start"], period["end"]) == ("2023-04-01", "2024-03-31")
+
+
+def test_zone_geom_unions_perimeter(users, districts, perimeter):
+    from layers.reports.zones import zone_resolve
+    from territories.models import Territory
+    from tests.conftest import square
+
+    territory_set, _territories = districts
+    zone = zone_resolve(users["client_viewer"], f"client:{perimeter.pk}")
+    geom = zone.geom()
+    # A (1 km²) and B (4 km²) are 1 km apart: two polygons.
+    assert geom.geom_type == "MultiPolygon"
+    assert len(geom) == 2
+    assert geom.area == pytest.approx(5_000_000)
+    assert geom.srid == 2154
+
+    # A square filling the gap touches A and B: one polygon of 6 km².
+    bridge = Territory.objects.create(
+        territory_set=territory_set,
+        code="AB",
+        name="Entre A et B",
+        geom=square(651000, 6860000, 1000),
+    )
+    perimeter.perimeter.add(bridge)
+    geom = zone_resolve(users["client_viewer"], f"client:{perimeter.pk}").geom()
+    assert geom.geom_type == "MultiPolygon"
+    assert len(geom) == 1
+    assert geom.area == pytest.approx(6_000_000)

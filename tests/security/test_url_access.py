@@ -81,11 +81,6 @@ TERRITORIES = ("coordinator", "analyst", "admin")
 IMPORT = ("analyst", "admin")
 
 
-REPORTS_BY_ADMIN = (
-    "layers/reports/zones.py REPORT_ROLES lets role admins read reports; the role "
-    "table (accounts.permissions.REPORT_ROLES, the menu) gives them to "
-    "coordinators, analysts and client viewers"
-)
 # The coordinator's export job: other users allowed to export get 404.
 JOB_OF_COORDINATOR = dict(analyst=404, client_viewer=404, superuser=404)
 
@@ -173,13 +168,13 @@ EXPECTATIONS = {
         note="layers.apis.can_view_entries does not let superusers in",
     ),
     # --- reports ---------------------------------------------------------
-    "reports/": Expect(page(*REPORTS), deviation=REPORTS_BY_ADMIN),
-    "reports/zone/": Expect(page(*REPORTS), query=report_query, deviation=REPORTS_BY_ADMIN),
-    "reports/zone.pdf": Expect(page(*REPORTS), query=report_query, deviation=REPORTS_BY_ADMIN),
-    "reports/zone.csv": Expect(page(*REPORTS), query=report_query, deviation=REPORTS_BY_ADMIN),
-    "reports/zone.xlsx": Expect(page(*REPORTS), query=report_query, deviation=REPORTS_BY_ADMIN),
-    "api/reports/zones/": Expect(api(*REPORTS), deviation=REPORTS_BY_ADMIN),
-    "api/reports/zone/": Expect(api(*REPORTS), query=report_query, deviation=REPORTS_BY_ADMIN),
+    "reports/": Expect(page(*REPORTS)),
+    "reports/zone/": Expect(page(*REPORTS), query=report_query),
+    "reports/zone.pdf": Expect(page(*REPORTS), query=report_query),
+    "reports/zone.csv": Expect(page(*REPORTS), query=report_query),
+    "reports/zone.xlsx": Expect(page(*REPORTS), query=report_query),
+    "api/reports/zones/": Expect(api(*REPORTS)),
+    "api/reports/zone/": Expect(api(*REPORTS), query=report_query),
     # --- exports ---------------------------------------------------------
     "exports/": Expect(page(*EXPORTS)),
     "exports/jobs/<uuid:job_id>/download/": Expect(
