@@ -19,7 +19,7 @@ def record_event(
 ):
     """Insert one audit event and return it.
 
-    `details` holds JSON-ready values such as the filters used; `request`, when
+    `details` contains JSON-ready values such as the filters used; `request`, when
     given, supplies the client address. `username` and `organisation_id` name
     the account concerned when no user is logged in (a failed login).
     """

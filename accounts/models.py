@@ -135,7 +135,7 @@ class AuditEventChangeRejected(Exception):
 
 
 class AuditEvent(models.Model):
-    """Who did what, when, with which filters. Rows are only ever inserted.
+    """An audited action: its user, time, target and filters. Rows are only inserted.
 
     `save` rejects updates and `delete` rejects deletions; a database trigger
     (migration 0004) rejects UPDATE and DELETE statements as well, except the
