@@ -54,6 +54,17 @@ class Command(BaseCommand):
         for line in summary_lines(result):
             self.stdout.write(line)
 
+        # Imported here: the layers stack (SciPy, PySAL) is only needed now.
+        from accounts.demo import DEMO_ACCOUNTS
+        from accounts.models import User
+        from demo.warmup import warm_layer_cache
+
+        usernames = [username for username, *_ in DEMO_ACCOUNTS]
+        warm_layer_cache(
+            User.objects.filter(username__in=usernames).order_by("username"),
+            report=self.stdout.write,
+        )
+
     def _create_accounts(self):
         created = create_demo_accounts()
         accounts_file = Path(settings.VAR_DIR) / "demo-accounts.txt"
