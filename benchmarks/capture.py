@@ -32,10 +32,13 @@ import uuid
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from scratch_db import create_database as _create_database  # noqa: E402
+from scratch_db import drop_database as _drop_database  # noqa: E402
+from scratch_db import with_database as _with_database  # noqa: E402
 
 # Entries fall in a 4 km square over central Paris, in EPSG:4326.
 WEST, SOUTH, EAST, NORTH = 2.32, 48.84, 2.37, 48.87
@@ -103,29 +106,6 @@ def run(args, env):
 
 
 # --- database and server -------------------------------------------------------
-
-
-def _with_database(url, name):
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _admin_connection(url):
-    import psycopg
-
-    return psycopg.connect(_with_database(url, "postgres"), autocommit=True)
-
-
-def _create_database(url, name):
-    with _admin_connection(url) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    print(f"scratch database {name} created")
-
-
-def _drop_database(url, name):
-    with _admin_connection(url) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    print(f"scratch database {name} dropped")
 
 
 def _server_environment(scratch_url):

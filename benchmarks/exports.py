@@ -26,10 +26,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from scratch_db import create_database as _create_database  # noqa: E402
+from scratch_db import drop_database as _drop_database  # noqa: E402
+from scratch_db import with_database as _with_database  # noqa: E402
 
 # Lower-left corner and side of the square the points are spread over, in metres.
 ORIGIN_X, ORIGIN_Y, SIDE_M = 643000, 6857000, 20000
@@ -145,7 +148,9 @@ def _run(args, url):
     with tempfile.TemporaryDirectory(prefix="bench-exports-") as folder:
         for export_format in args.formats.split(","):
             ours = _measure_ours(export_format, Path(folder) / f"ours-{export_format}")
-            ogr = _measure_ogr2ogr(export_format, Path(folder) / f"ogr-{export_format}", url)
+            ogr = _measure_ogr2ogr(
+                export_format, Path(folder) / f"ogr-{export_format}", url
+            )
             results.append((export_format, ours, ogr))
     _print_table(args.count, results)
 
@@ -184,7 +189,10 @@ def _plant(count):
         )
         cursor.execute(
             _PLANT_THEMES,
-            {"theme": Theme.objects.order_by("id").first().pk, "organisation": organisation.pk},
+            {
+                "theme": Theme.objects.order_by("id").first().pk,
+                "organisation": organisation.pk,
+            },
         )
         cursor.execute("ANALYZE")
 
@@ -275,7 +283,9 @@ def _measure_ogr2ogr(export_format, folder, url):
         env["PGPASSWORD"] = parts.password
     seconds, peak_mib, _output = _wait(command, env=env)
     if export_format == "shp":
-        archive = shutil.make_archive(str(folder.parent / f"{folder.name}"), "zip", folder)
+        archive = shutil.make_archive(
+            str(folder.parent / f"{folder.name}"), "zip", folder
+        )
         size = Path(archive).stat().st_size
     else:
         size = target.stat().st_size
@@ -284,7 +294,9 @@ def _measure_ogr2ogr(export_format, folder, url):
 
 def _print_table(count, results):
     print()
-    print(f"{count:,} entries, EPSG:2154; peak = maximum resident memory of the child process")
+    print(
+        f"{count:,} entries, EPSG:2154; peak = maximum resident memory of the child process"
+    )
     header = (
         f"{'format':<7} {'tool':<13} {'seconds':>8} {'peak MiB':>9} {'file MiB':>9} "
         f"{'time ratio':>10} {'memory ratio':>12}"
@@ -311,37 +323,6 @@ def _print_table(count, results):
         "Shapefile sizes are of the zip; ogr2ogr's shapefile has one note field and "
         "no field dictionary."
     )
-
-
-def _with_database(url, name):
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _admin_connection(url):
-    import psycopg
-
-    parts = urlsplit(url)
-    return psycopg.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=parts.username,
-        password=parts.password,
-        dbname="postgres",
-        autocommit=True,
-    )
-
-
-def _create_database(url, name):
-    with _admin_connection(url) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    print(f"created scratch database {name}")
-
-
-def _drop_database(url, name):
-    with _admin_connection(url) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    print(f"dropped scratch database {name}")
 
 
 if __name__ == "__main__":

@@ -29,10 +29,13 @@ import time
 import tracemalloc
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from scratch_db import create_database as _create_database  # noqa: E402
+from scratch_db import drop_database as _drop_database  # noqa: E402
+from scratch_db import with_database as _with_database  # noqa: E402
 
 # Lower-left corner of the study square, in Lambert-93 (south of Paris).
 ORIGIN_X, ORIGIN_Y = 640000.0, 6840000.0
@@ -364,40 +367,6 @@ def _compare(ours, plain):
 
 
 # --- scratch database -----------------------------------------------------
-
-
-def _with_database(url, name):
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _admin_connection(url):
-    import psycopg
-
-    parts = urlsplit(url)
-    return psycopg.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=parts.username,
-        password=parts.password,
-        dbname="postgres",
-        autocommit=True,
-    )
-
-
-def _create_database(url, name):
-    with _admin_connection(url) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    print(f"scratch database {name} created")
-
-
-def _drop_database(url, name):
-    from django.db import connections
-
-    connections.close_all()
-    with _admin_connection(url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    print(f"scratch database {name} dropped")
 
 
 if __name__ == "__main__":
