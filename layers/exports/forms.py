@@ -93,7 +93,8 @@ class ExportForm(forms.Form):
     cell_size = forms.FloatField(
         label=_("Hexagon edge (m)"),
         required=False,
-        min_value=10,
+        min_value=50,
+        max_value=5000,
         help_text=_("Hot spot and coverage grids; 250 m by default."),
     )
     bandwidth = forms.FloatField(

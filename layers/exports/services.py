@@ -43,7 +43,7 @@ class ExportOptions:
         """Build options from a QueryDict or dict; raise InvalidOptionError on bad values."""
         return cls(
             bom=_parse_bool("bom", params.get("bom")),
-            cell_size=_parse_metres("cell_size", params.get("cell_size")) or 250.0,
+            cell_size=_parse_cell_size(params.get("cell_size")),
             bandwidth=_parse_metres("bandwidth", params.get("bandwidth")),
             pixel_size=_parse_metres("pixel_size", params.get("pixel_size")),
         )
@@ -64,6 +64,29 @@ def _parse_bool(name, value):
         _("%(name)s=%(value)s is not valid; use true or false.")
         % {"name": name, "value": value}
     )
+
+
+def _parse_cell_size(value):
+    """The hexagon edge in metres, within the bounds the map accepts (250 by default)."""
+    from layers.apis import MAX_API_CELL_SIZE, MIN_API_CELL_SIZE
+
+    number = _parse_metres("cell_size", value)
+    if number is None:
+        return 250.0
+    if not MIN_API_CELL_SIZE <= number <= MAX_API_CELL_SIZE:
+        raise InvalidOptionError(
+            _(
+                "%(name)s=%(value)s is not valid; give a number from %(minimum)s to "
+                "%(maximum)s."
+            )
+            % {
+                "name": "cell_size",
+                "value": value,
+                "minimum": MIN_API_CELL_SIZE,
+                "maximum": MAX_API_CELL_SIZE,
+            }
+        )
+    return number
 
 
 def _parse_metres(name, value):

@@ -19,6 +19,10 @@ STEPS = ("month", "week")
 # Largest number of buckets one report may have: ten years of months, five
 # years of weeks. Longer series make unreadable tables and slow suppression.
 MAX_BUCKETS = {"month": 120, "week": 261}
+# Dates a report may cover. Comparisons reach one year before the start, so the
+# bounds keep every date computed from a period inside Python's calendar.
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2099, 12, 31)
 
 
 def local_zone():
@@ -80,7 +84,21 @@ class ReportPeriod:
                 _("end=%(end)s is before start=%(start)s; swap the dates.")
                 % {"start": self.start, "end": self.end}
             )
-        count = len(self.buckets())
+        for name, value in (("start", self.start), ("end", self.end)):
+            if not EARLIEST_DATE <= value <= LATEST_DATE:
+                raise ValidationError(
+                    _(
+                        "%(name)s=%(value)s is outside the dates a report may cover; "
+                        "choose a date between %(earliest)s and %(latest)s."
+                    )
+                    % {
+                        "name": name,
+                        "value": value,
+                        "earliest": EARLIEST_DATE,
+                        "latest": LATEST_DATE,
+                    }
+                )
+        count = self.bucket_count()
         if count > MAX_BUCKETS[self.step]:
             raise ValidationError(
                 _(
@@ -111,6 +129,14 @@ class ReportPeriod:
             - self.start.month
             + 1
         )
+
+    def bucket_count(self):
+        """Number of buckets, computed without listing them."""
+        first = bucket_start(self.start, self.step)
+        last = bucket_start(self.end, self.step)
+        if self.step == "month":
+            return (last.year - first.year) * 12 + last.month - first.month + 1
+        return (last - first).days // 7 + 1
 
     def buckets(self):
         """First local date of every bucket, from the one holding `start` to `end`."""

@@ -252,3 +252,13 @@ def test_failed_job_keeps_message(client, users, export_dir):
     assert job["status"] == "failed"
     assert "territory_set" in job["error"]
     assert job["download_url"] is None
+
+
+@pytest.mark.parametrize("cell_size", ["20", "6000"])
+def test_cell_size_outside_map_bounds_rejected(cell_size):
+    from layers.exports.errors import InvalidOptionError
+    from layers.exports.services import ExportOptions
+
+    with pytest.raises(InvalidOptionError) as caught:
+        ExportOptions.from_query({"cell_size": cell_size})
+    assert f"cell_size={cell_size}" in str(caught.value)

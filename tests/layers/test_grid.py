@@ -140,7 +140,7 @@ def test_grid_too_large_rejected(organisation):
 
     region = Polygon.from_bbox((X0, Y0, X0 + 200000, Y0 + 200000))
     region.srid = 2154
-    with pytest.raises(GridTooLargeError, match="cell_size=50 m"):
+    with pytest.raises(GridTooLargeError, match="Des mailles de 50 m"):
         hex_grid_counts(entries_of(organisation), cell_size=50, extent=region)
 
 

@@ -109,3 +109,32 @@ def test_default_period_ends_with_latest_entry():
     assert (period.start, period.end) == (dt.date(2025, 12, 1), dt.date(2026, 11, 30))
     period = default_period(today, latest=None)
     assert (period.start, period.end) == (dt.date(2025, 12, 1), dt.date(2026, 11, 30))
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "named"),
+    [
+        (dt.date(1, 1, 1), dt.date(9999, 12, 31), "start=0001-01-01"),
+        (dt.date(2024, 1, 1), dt.date(9999, 12, 31), "end=9999-12-31"),
+        (dt.date(1999, 12, 31), dt.date(2000, 6, 30), "start=1999-12-31"),
+    ],
+)
+def test_period_outside_calendar_bounds_rejected(start, end, named):
+    with pytest.raises(ValidationError) as caught:
+        ReportPeriod(start, end)
+    assert named in caught.value.messages[0]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "step", "expected"),
+    [
+        (dt.date(2024, 1, 15), dt.date(2024, 12, 2), "month", 12),
+        (dt.date(2023, 12, 31), dt.date(2024, 1, 1), "month", 2),
+        # 2024-03-04 and 2024-03-31 are in ISO weeks 10 and 13.
+        (dt.date(2024, 3, 4), dt.date(2024, 3, 31), "week", 4),
+    ],
+)
+def test_bucket_count_matches_buckets(start, end, step, expected):
+    period = ReportPeriod(start, end, step)
+    assert period.bucket_count() == expected
+    assert len(period.buckets()) == expected

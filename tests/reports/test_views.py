@@ -219,3 +219,12 @@ def test_zone_geom_unions_perimeter(users, districts, perimeter):
     assert geom.geom_type == "MultiPolygon"
     assert len(geom) == 1
     assert geom.area == pytest.approx(6_000_000)
+
+
+def test_extreme_period_rejected_with_400(client, users, march):
+    response = _client(client, users["coordinator"]).get(
+        reverse("api-reports-zone"),
+        {"zone": f"territory:{march['A'].pk}", "start": "0001-01-01", "end": "9999-12-31"},
+    )
+    assert response.status_code == 400
+    assert "0001-01-01" in response.content.decode()
