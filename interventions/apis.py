@@ -1,11 +1,13 @@
 """Sync API of the capture: idempotent entries by client UUID, and the nomenclature."""
 
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, ParseError, PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,14 +28,38 @@ class EntryPagination(GeoJsonPagination):
     max_page_size = 1000
 
 
+class EntryJSONParser(JSONParser):
+    """DRF's JSON parser with a translated error, also for too deeply nested input.
+
+    Python's json module raises RecursionError on deeply nested arrays, which
+    DRF's parser lets through as a server error.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except ParseError as error:
+            reason = str(error.detail).removeprefix("JSON parse error - ")
+        except RecursionError:
+            reason = _("the values are nested too deeply")
+        raise ParseError(
+            _("The request body is not valid JSON: %(reason)s.") % {"reason": reason}
+        )
+
+
 class CanReadOrCapture(BasePermission):
-    """Let roles that see single entries read, and mediators and coordinators write."""
+    """Let roles that see single entries read, and mediators and coordinators write.
+
+    Anonymous requests fail without a message, so that DRF returns 401.
+    """
 
     message = gettext_lazy(
         "Client viewers see aggregates only, never individual entries."
     )
 
     def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
         if request.method in SAFE_METHODS:
             return permissions.has_role(request.user, *permissions.ENTRY_ROLES)
         if not permissions.has_role(request.user, *permissions.CAPTURE_ROLES):
@@ -107,6 +133,16 @@ class InterventionViewSet(
     filter_backends = []
     lookup_value_converter = "uuid"
     http_method_names = ["get", "post", "put", "head", "options"]
+    parser_classes = [EntryJSONParser, FormParser, MultiPartParser]
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            raise NotFound(
+                _("No entry you can see has the identifier %(id)s.")
+                % {"id": self.kwargs[self.lookup_field]}
+            ) from None
 
     def get_queryset(self):
         return selectors.entries_with_details(

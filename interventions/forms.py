@@ -136,6 +136,13 @@ class RejectionForm(forms.Form):
         max_length=REJECTION_COMMENT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Say what to correct. The mediator sees this comment."),
+        error_messages={
+            "required": _("Write a comment for the mediator to reject an entry."),
+            "max_length": _(
+                "The comment has %(show_value)d characters; the limit is "
+                "%(limit_value)d. Shorten it."
+            ),
+        },
     )
 
     def clean_comment(self):

@@ -1,5 +1,6 @@
 """GeoJSON representation of entries for the sync API (EPSG:4326, longitude first)."""
 
+from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -34,14 +35,31 @@ def _as_drf_error(error):
 
 
 class WGS84PointField(GeometryField):
-    """A GeoJSON Point in EPSG:4326, stored in the working CRS."""
+    """A GeoJSON Point in EPSG:4326, stored in the working CRS without altitude.
+
+    Phones may send [longitude, latitude, altitude]: the altitude is dropped
+    because the location column is 2D.
+    """
 
     def to_internal_value(self, value):
-        point = super().to_internal_value(value)
         try:
+            validation.check_point_geojson(value)
+            try:
+                point = super().to_internal_value(value)
+            except DjangoValidationError:
+                raise DjangoValidationError(
+                    _(
+                        "The location %(value)s is not a GeoJSON geometry; send "
+                        '{"type": "Point", "coordinates": [longitude, latitude]}.'
+                    )
+                    % {"value": validation.quote_value(value)},
+                    code="invalid_geometry",
+                ) from None
             validation.check_point_wgs84(point)
         except DjangoValidationError as error:
             raise _as_drf_error(error) from None
+        if point.hasz:
+            point = Point(point.x, point.y, srid=point.srid)
         return validation.to_working_srid(point)
 
     def to_representation(self, value):

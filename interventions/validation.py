@@ -1,8 +1,10 @@
 """Checks shared by the sync API and the edit form; each message names the value."""
 
+import json
 import math
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.contrib.gis.gdal import CoordTransform, SpatialReference
@@ -14,8 +16,54 @@ from django.utils.translation import gettext as _
 # typing error, not an entry.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
+# No entry predates the service: an earlier time is a phone whose clock was reset or a
+# typing error. Read in the current time zone (Europe/Paris by default).
+EARLIEST_OCCURRED_AT = datetime(2000, 1, 1)
+
+# Characters of a rejected value quoted back in a message.
+QUOTED_VALUE_MAX_LENGTH = 80
+
 # Coordinates of a lost GPS fix or of an empty form, never a real place here.
 NULL_ISLAND = (0.0, 0.0)
+
+
+def quote_value(value):
+    """Return `value` as JSON text, cut to QUOTED_VALUE_MAX_LENGTH characters."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if len(text) > QUOTED_VALUE_MAX_LENGTH:
+        text = text[: QUOTED_VALUE_MAX_LENGTH - 1] + "…"
+    return text
+
+
+def check_point_geojson(value):
+    """Raise ValidationError unless a GeoJSON Point has 2 or 3 numeric coordinates.
+
+    `value` is the decoded `geometry` member of a Feature. Other geometry types
+    pass, so that the check of the parsed geometry names their type.
+    """
+    if not isinstance(value, dict) or value.get("type") != "Point":
+        return
+    coordinates = value.get("coordinates")
+    if not isinstance(coordinates, list) or len(coordinates) not in (2, 3):
+        raise ValidationError(
+            _(
+                "Expected the Point's coordinates as [longitude, latitude] or "
+                "[longitude, latitude, altitude]; received %(value)s."
+            )
+            % {"value": quote_value(coordinates)},
+            code="coordinates_shape",
+        )
+    for coordinate in coordinates:
+        # bool is a subclass of int, but true and false are no coordinates.
+        if isinstance(coordinate, bool) or not isinstance(coordinate, (int, float)):
+            raise ValidationError(
+                _(
+                    "The coordinate %(value)s is not a number; send the longitude "
+                    "and latitude as numbers, for example [2.35, 48.85]."
+                )
+                % {"value": quote_value(coordinate)},
+                code="coordinate_not_a_number",
+            )
 
 
 def check_point_wgs84(point):
@@ -109,7 +157,27 @@ def to_wgs84(point):
 
 
 def check_occurred_at(value, now=None):
-    """Raise ValidationError when `value` is more than FUTURE_TOLERANCE after now."""
+    """Raise ValidationError for a time before EARLIEST_OCCURRED_AT or in the future.
+
+    A time up to FUTURE_TOLERANCE after now passes, because phone clocks drift.
+    """
+    earliest = timezone.make_aware(EARLIEST_OCCURRED_AT)
+    if value < earliest:
+        raise ValidationError(
+            _(
+                "The time %(value)s is before %(earliest)s; check the phone's clock "
+                "and the time entered."
+            )
+            % {
+                # In UTC: Europe/Paris before 1911 used local mean time (+00:09:21),
+                # which would confuse more than help.
+                "value": value.astimezone(dt_timezone.utc).strftime(
+                    "%Y-%m-%d %H:%M UTC"
+                ),
+                "earliest": earliest.strftime("%Y-%m-%d"),
+            },
+            code="too_early",
+        )
     now = now or timezone.now()
     if value > now + FUTURE_TOLERANCE:
         local = timezone.localtime(value)

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import permissions
 from interventions import selectors, services, validation
-from interventions.forms import EntryForm, RejectionForm
+from interventions.forms import REJECTION_COMMENT_MAX_LENGTH, EntryForm, RejectionForm
 from interventions.models import NOTE_MAX_LENGTH, Intervention
 from territories.models import Territory
 
@@ -71,7 +71,8 @@ def _capture_messages():
         "offline": _("Offline: entries wait on the phone"),
         "offlineReady": _("Available offline"),
         "stateWaiting": _("waiting"),
-        "stateSent": _("sent"),
+        # The request is on its way; "received" means the server stored the entry.
+        "stateSent": _("sending"),
         "stateReceived": _("received"),
         "stateRefused": _("refused"),
         "outsideTerritories": _("outside your territories"),
@@ -105,6 +106,7 @@ def _capture_messages():
         "timeInvalid": _("Enter the time of the intervention."),
         "noteTooLong": _("The note is too long."),
         "saved": _("Entry saved on the phone; it will be sent as soon as possible."),
+        "savedReceived": _("Entry received by the server."),
         "outboxEmpty": _("No entry on this phone."),
         "correct": _("Correct"),
         "discard": _("Delete"),
@@ -296,13 +298,27 @@ def edit(request, entry_id):
 @permissions.role_required(*permissions.REVIEW_ROLES)
 def review(request):
     """Submitted entries of the organisation, oldest first, to validate or reject."""
+    return _render_review(request, RejectionForm())
+
+
+def _render_review(request, rejection_form, rejected_id=None, status=200):
+    """Render the review queue, keeping the comment of an invalid rejection.
+
+    `rejected_id` is the entry whose rejection form is bound to `rejection_form`.
+    """
     page = Paginator(selectors.review_queue(request.user), ENTRIES_PER_PAGE).get_page(
         request.GET.get("page")
     )
     return render(
         request,
         "interventions/review.html",
-        {"page": page, "rejection_form": RejectionForm()},
+        {
+            "page": page,
+            "rejection_form": rejection_form,
+            "rejected_id": rejected_id,
+            "comment_max_length": REJECTION_COMMENT_MAX_LENGTH,
+        },
+        status=status,
     )
 
 
@@ -327,10 +343,10 @@ def validate(request, entry_id):
 def reject(request, entry_id):
     form = RejectionForm(request.POST)
     if not form.is_valid():
-        messages.error(
-            request, _("Write a comment for the mediator to reject an entry.")
-        )
-        return redirect("interventions:review")
+        # Rendered again rather than redirected, so that the comment typed is kept.
+        for error in form.errors["comment"]:
+            messages.error(request, error)
+        return _render_review(request, form, rejected_id=entry_id, status=400)
     try:
         services.intervention_reject(
             reviewer=request.user,

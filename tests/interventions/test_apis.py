@@ -4,6 +4,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -467,12 +468,18 @@ def test_analyst_reads_but_cannot_write(api_as, users, make_feature, mediator):
     assert Intervention.objects.count() == 1
 
 
-def test_anonymous_rejected(make_feature, nomenclature):
+def test_anonymous_gets_401(make_feature, nomenclature):
     from rest_framework.test import APIClient
 
-    response = APIClient().post(LIST_URL, make_feature(), format="json")
+    post = APIClient().post(LIST_URL, make_feature(), format="json")
+    listing = APIClient().get(LIST_URL)
 
-    assert response.status_code in (401, 403)
+    for response in (post, listing):
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == "Token"
+        assert response.json()["detail"] == (
+            "Informations d'authentification non fournies."
+        )
     assert Intervention.objects.count() == 0
 
 
@@ -576,3 +583,182 @@ def test_openapi_schema_without_warnings():
     feature = schema["components"]["schemas"]["Intervention"]
     assert feature["properties"]["geometry"]["properties"]["type"]["enum"] == ["Point"]
     assert "/api/nomenclature/" in schema["paths"]
+
+
+def test_altitude_dropped_point_stored_2d(api_as, mediator, make_feature):
+    feature = make_feature(coordinates=[*NOTRE_DAME, 30.0])
+
+    response = api_as(mediator).post(LIST_URL, feature, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["geometry"]["coordinates"] == list(NOTRE_DAME)
+    entry = Intervention.objects.get(pk=feature["id"])
+    assert not entry.location.hasz
+    assert entry.location.x == pytest.approx(NOTRE_DAME_L93[0], abs=0.01)
+    assert entry.location.y == pytest.approx(NOTRE_DAME_L93[1], abs=0.01)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_NDims(location) FROM interventions_intervention WHERE id = %s",
+            [feature["id"]],
+        )
+        assert cursor.fetchone()[0] == 2
+
+
+def test_altitude_resend_unchanged(api_as, mediator, make_feature):
+    feature = make_feature(coordinates=[*NOTRE_DAME, 30.0])
+    client = api_as(mediator)
+    client.post(LIST_URL, feature, format="json")
+
+    again = client.post(LIST_URL, make_feature(feature["id"]), format="json")
+
+    assert again.status_code == 200
+    assert Intervention.objects.count() == 1
+
+
+def test_deeply_nested_json_rejected(api_as, mediator):
+    body = "[" * 100_000 + "]" * 100_000
+
+    response = api_as(mediator).post(
+        LIST_URL, data=body, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        "Le corps de la requête n'est pas un JSON valide : les valeurs sont "
+        "imbriquées trop profondément."
+    )
+    assert Intervention.objects.count() == 0
+
+
+def test_invalid_json_message_in_french(api_as, mediator):
+    response = api_as(mediator).post(
+        LIST_URL, data='{"type": ', content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert detail.startswith(
+        "Le corps de la requête n'est pas un JSON valide : Expecting value"
+    )
+    assert "JSON parse error" not in detail
+
+
+def test_invalid_json_message_in_english(api_as, mediator):
+    client = api_as(mediator)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+    response = client.put(
+        detail_url(uuid.uuid4()), data="{", content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(
+        "The request body is not valid JSON: Expecting property name"
+    )
+
+
+@pytest.mark.parametrize(
+    "coordinates, expected",
+    [
+        (
+            ["abc", 48.85],
+            "La coordonnée \"abc\" n'est pas un nombre ; envoyez la longitude et "
+            "la latitude sous forme de nombres, par exemple [2.35, 48.85].",
+        ),
+        (
+            [2.35, None],
+            "La coordonnée null n'est pas un nombre ; envoyez la longitude et "
+            "la latitude sous forme de nombres, par exemple [2.35, 48.85].",
+        ),
+        (
+            [2.35, True],
+            "La coordonnée true n'est pas un nombre ; envoyez la longitude et "
+            "la latitude sous forme de nombres, par exemple [2.35, 48.85].",
+        ),
+        (
+            [2.35],
+            "Les coordonnées du point doivent être [longitude, latitude] ou "
+            "[longitude, latitude, altitude] ; reçu [2.35].",
+        ),
+        (
+            "2.35,48.85",
+            "Les coordonnées du point doivent être [longitude, latitude] ou "
+            "[longitude, latitude, altitude] ; reçu \"2.35,48.85\".",
+        ),
+    ],
+)
+def test_malformed_coordinates_named(
+    api_as, mediator, make_feature, coordinates, expected
+):
+    feature = make_feature()
+    feature["geometry"]["coordinates"] = coordinates
+
+    body = _post_invalid(api_as(mediator), feature)
+
+    assert body == {"location": [expected]}
+
+
+def test_unparsable_geometry_named(api_as, mediator, make_feature):
+    feature = make_feature()
+    feature["geometry"] = "pas une géométrie"
+
+    body = _post_invalid(api_as(mediator), feature)
+
+    assert body == {
+        "location": [
+            "La localisation \"pas une géométrie\" n'est pas une géométrie "
+            'GeoJSON ; envoyez {"type": "Point", "coordinates": [longitude, '
+            "latitude]}."
+        ]
+    }
+
+
+def test_time_before_2000_rejected(api_as, mediator, make_feature):
+    feature = make_feature(occurred_at="1900-01-01T10:00:00+00:00")
+
+    body = _post_invalid(api_as(mediator), feature)
+
+    assert body == {
+        "occurred_at": [
+            "L'heure 1900-01-01 10:00 UTC est antérieure au 2000-01-01 ; vérifiez "
+            "l'horloge du téléphone et l'heure saisie."
+        ]
+    }
+
+
+def test_time_just_before_2000_rejected(api_as, mediator, make_feature):
+    # 23:59 in Paris on 31 December 1999 is 22:59 UTC.
+    feature = make_feature(occurred_at="1999-12-31T23:59:00+01:00")
+
+    body = _post_invalid(api_as(mediator), feature)
+
+    assert "1999-12-31 22:59 UTC" in body["occurred_at"][0]
+
+
+def test_time_at_2000_accepted(api_as, mediator, make_feature):
+    feature = make_feature(occurred_at="2000-01-01T00:00:00+01:00")
+
+    response = api_as(mediator).post(LIST_URL, feature, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["properties"]["occurred_at"] == (
+        "2000-01-01T00:00:00+01:00"
+    )
+
+
+def test_entry_of_other_organisation_not_found(
+    api_as, mediator, make_feature, make_user, other_organisation
+):
+    stranger = make_user("autre-mediateur", "mediator", other_organisation)
+    feature = make_feature()
+    api_as(stranger).post(LIST_URL, feature, format="json")
+
+    response = api_as(mediator).get(detail_url(feature["id"]))
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": (
+            f"Aucune saisie que vous pouvez consulter n'a l'identifiant "
+            f"{feature['id']}."
+        )
+    }

@@ -118,6 +118,9 @@ def test_capture_online_then_offline(
     received = outbox_items(page, "received")
     expect(received).to_have_count(1)
     expect(received.first).to_contain_text("reçue")
+    # The toast and the badge follow the server's acknowledgement.
+    expect(page.locator("#toast")).to_have_text("Saisie reçue par le serveur.")
+    expect(page.locator("#outbox-count")).to_have_text("0")
     page.screenshot(path=artifacts_dir / "capture-received-360.png")
     entry = Intervention.objects.get()
     assert entry.location_method == "map_tap"

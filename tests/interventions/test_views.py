@@ -415,6 +415,55 @@ def test_reject_without_comment_refused(client, users, make_entry):
     assert not AuditEvent.objects.filter(action="rejection").exists()
 
 
+def test_reject_without_comment_message(client, users, make_entry):
+    entry = make_entry(users["mediator"])
+
+    response = logged_in(client, users["coordinator"]).post(
+        reverse("interventions:reject", args=[entry.pk]), {"comment": ""}
+    )
+
+    assert response.status_code == 400
+    messages = [str(message) for message in response.context["messages"]]
+    assert messages == [
+        "Écrivez un commentaire pour le médiateur afin de refuser une saisie."
+    ]
+
+
+def test_reject_comment_over_limit(client, users, make_entry):
+    entry = make_entry(users["mediator"])
+    comment = "Replacez le point. " + "x" * 19_981
+
+    response = logged_in(client, users["coordinator"]).post(
+        reverse("interventions:reject", args=[entry.pk]), {"comment": comment}
+    )
+
+    assert response.status_code == 400
+    messages = [str(message) for message in response.context["messages"]]
+    assert messages == [
+        "Le commentaire compte 20000 caractères ; la limite est de 1000. "
+        "Raccourcissez-le."
+    ]
+    html = response.content.decode()
+    assert comment in html
+    assert 'maxlength="1000"' in html
+    entry.refresh_from_db()
+    assert entry.status == "submitted"
+    assert entry.review_comment == ""
+    assert not AuditEvent.objects.filter(action="rejection").exists()
+
+
+def test_reject_comment_at_limit_accepted(client, users, make_entry):
+    entry = make_entry(users["mediator"])
+
+    logged_in(client, users["coordinator"]).post(
+        reverse("interventions:reject", args=[entry.pk]), {"comment": "y" * 1000}
+    )
+
+    entry.refresh_from_db()
+    assert entry.status == "rejected"
+    assert len(entry.review_comment) == 1000
+
+
 def test_review_needs_post(client, users, make_entry):
     entry = make_entry(users["mediator"])
 

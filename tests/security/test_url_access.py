@@ -130,8 +130,9 @@ EXPECTATIONS = {
     "validation/<uuid:entry_id>/valider/": Expect(
         everyone(405), post=page(*REVIEW, ok=302)
     ),
+    # An empty rejection comment is a form error: the queue comes back with 400.
     "validation/<uuid:entry_id>/refuser/": Expect(
-        everyone(405), post=page(*REVIEW, ok=302)
+        everyone(405), post=page(*REVIEW, ok=400)
     ),
     # --- territories -----------------------------------------------------
     # Every role: the capture page draws the territories, scoped by visible_to.

@@ -49,6 +49,8 @@
   };
 
   let outbox = null;
+  // Id of the entry saved last, until the server accepts or refuses it.
+  let justSavedId = null;
   let point = null; // {lat, lng, method, accuracy}
   let marker = null;
   let accuracyCircle = null;
@@ -426,16 +428,22 @@
       return;
     }
     elements.formError.hidden = true;
+    let feature;
     if (correcting) {
       const previous = await outbox.get(correcting);
       // A 409 means the server keeps its own version under this id: the
       // corrected entry needs a new one. Other refusals keep the id.
       const keepId = previous && previous.refusalStatus !== 409;
-      await outbox.replace(correcting, buildFeature(keepId ? correcting : makeUuid(), occurredAt));
+      feature = buildFeature(keepId ? correcting : makeUuid(), occurredAt);
+      await outbox.replace(correcting, feature);
     } else {
-      await outbox.add(buildFeature(makeUuid(), occurredAt));
+      feature = buildFeature(makeUuid(), occurredAt);
+      await outbox.add(feature);
     }
     resetForm();
+    // Saving starts a send when online, so renderOutbox replaces this toast with
+    // the server's response once the entry is received or refused.
+    justSavedId = feature.id;
     showToast(text.saved);
     openPanel(elements.outboxPanel);
   }
@@ -539,6 +547,14 @@
       empty.className = "muted";
       empty.textContent = text.outboxEmpty;
       elements.outboxList.append(empty);
+    }
+    const justSaved = justSavedId && records.find((r) => r.id === justSavedId);
+    if (justSaved && justSaved.state === STATES.RECEIVED) {
+      showToast(text.savedReceived);
+      justSavedId = null;
+    } else if (justSaved && justSaved.state === STATES.REFUSED) {
+      showToast(format(text.refusedWith, { reason: justSaved.error }));
+      justSavedId = null;
     }
     const pending = records.filter((r) => r.state === STATES.WAITING || r.state === STATES.SENT);
     elements.outboxCount.textContent = String(pending.length);
