@@ -5,6 +5,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from territories.field_choice import NO_FIELD
 from territories.models import TerritorySet
 
 UPLOAD_SUFFIXES = [".zip", ".gpkg", ".geojson", ".json", ".fgb"]
@@ -57,9 +58,18 @@ class ImportOptionsForm(forms.Form):
     code_field = forms.CharField(
         label=_("Code field"),
         required=False,
-        help_text=_("One unique value per feature. Empty: the feature number."),
+        help_text=_(
+            "One unique value per feature. Empty: chosen among the usual names "
+            "(code, code_iris, insee, id…). “-”: the feature numbers."
+        ),
     )
-    name_field = forms.CharField(label=_("Name field"), required=False)
+    name_field = forms.CharField(
+        label=_("Name field"),
+        required=False,
+        help_text=_(
+            "Empty: chosen among the usual names (nom, name, libelle…). “-”: the code."
+        ),
+    )
     parent_field = forms.CharField(label=_("Parent code field"), required=False)
     parent_set = forms.ChoiceField(label=_("Set of the parents"), required=False)
     population_field = forms.CharField(label=_("Population field"), required=False)
@@ -91,12 +101,29 @@ class ImportOptionsForm(forms.Form):
             (slug, slug) for slug in set_slugs
         ]
         if fields:
-            choices = [("", "—")] + [(name, name) for name in fields]
+            choices = [(name, name) for name in fields]
+            empty_choices = {
+                "code_field": [
+                    ("", _("automatic choice")),
+                    (NO_FIELD, _("none: number the features")),
+                ],
+                "name_field": [
+                    ("", _("automatic choice")),
+                    (NO_FIELD, _("none: the name is the code")),
+                ],
+            }
+            help_texts = {
+                "code_field": _(
+                    "One unique value per feature. “None” makes the feature "
+                    "numbers the codes."
+                ),
+                "name_field": "",
+            }
             for role in FIELD_ROLES:
                 self.fields[role] = forms.ChoiceField(
                     label=self.fields[role].label,
-                    help_text=self.fields[role].help_text,
-                    choices=choices,
+                    help_text=help_texts.get(role, self.fields[role].help_text),
+                    choices=empty_choices.get(role, [("", "—")]) + choices,
                     required=False,
                 )
         if layers and len(layers) > 1:

@@ -7,10 +7,12 @@ because reprojection itself can make a ring cross itself. Each geometry ends
 as a 2D MultiPolygon.
 """
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 import shapely
 from pyproj import CRS, Transformer
@@ -187,10 +189,11 @@ def reproject(geoms, crs, working_crs):
     return shapely.transform(np.asarray(geoms, dtype=object), transform)
 
 
-def make_polygonal(geoms, fids, skip=()):
+def make_polygonal(geoms, fids, crs, skip=()):
     """Turn each geometry into a valid 2D MultiPolygon.
 
-    Returns the new geometries (None where a feature is left out), the
+    `crs` is the CRS of `geoms`, named in the reasons next to the point where
+    a polygon is invalid. Returns the new geometries (None where a feature is left out), the
     repairs as {position: FeatureIssue} and the rejects as
     {position: FeatureIssue}. Invalid polygons go through
     ``shapely.make_valid`` (the same GEOS routine as PostGIS ST_MakeValid),
@@ -210,7 +213,7 @@ def make_polygonal(geoms, fids, skip=()):
             continue
         geom = as_multipolygon(geom)
         if not geom.is_valid:
-            problem = shapely.is_valid_reason(geom)
+            problem = describe_invalidity(shapely.is_valid_reason(geom), crs)
             geom = as_multipolygon(shapely.make_valid(geom))
             if not geom.is_valid:
                 # Polygons taken out of a collection may share an edge, which a
@@ -227,6 +230,53 @@ def make_polygonal(geoms, fids, skip=()):
             repairs[position] = FeatureIssue(fid, "repaired", problem)
         result[position] = geom
     return result, repairs, rejects
+
+
+# GEOS validity reasons (IsValidOp, GEOS 3.x), translated. GEOS appends the
+# point at fault in brackets, as in "Self-intersection[652315.29 6862970.69]".
+_INVALIDITY_REASONS = {
+    "Self-intersection": gettext_lazy("self-intersection"),
+    "Ring Self-intersection": gettext_lazy("ring self-intersection"),
+    "Hole lies outside shell": gettext_lazy("hole outside its polygon"),
+    "Holes are nested": gettext_lazy("hole inside another hole"),
+    "Interior is disconnected": gettext_lazy("interior cut in several parts"),
+    "Nested shells": gettext_lazy("polygon inside another polygon of the same feature"),
+    "Duplicate Rings": gettext_lazy("duplicate rings"),
+    "Too few points in geometry component": gettext_lazy("ring with too few points"),
+    "Invalid Coordinate": gettext_lazy("invalid coordinate"),
+    "Ring is not closed": gettext_lazy("ring not closed"),
+    "Repeated Point": gettext_lazy("repeated point"),
+}
+_REASON_PATTERN = re.compile(r"^(?P<kind>[^\[]+?)\s*(?:\[(?P<x>\S+) (?P<y>\S+)\])?$")
+
+
+def describe_invalidity(reason, crs):
+    """Translate a GEOS validity reason, with its point in `crs` coordinates.
+
+    An unknown reason is returned as GEOS wrote it.
+    """
+    match = _REASON_PATTERN.match(reason or "")
+    if match is None or match["kind"] not in _INVALIDITY_REASONS:
+        return reason
+    kind = str(_INVALIDITY_REASONS[match["kind"]])
+    if match["x"] is None:
+        return kind
+    try:
+        x, y = float(match["x"]), float(match["y"])
+    except ValueError:
+        return reason
+    digits = 6 if crs.is_geographic else 2
+    return _("%(kind)s at point %(x)s %(y)s (%(crs)s)") % {
+        "kind": kind,
+        "x": f"{x:.{digits}f}",
+        "y": f"{y:.{digits}f}",
+        "crs": short_crs_name(crs),
+    }
+
+
+def short_crs_name(crs):
+    """Return the projection part of a CRS name: "Lambert-93" for EPSG:2154."""
+    return crs.name.rsplit(" / ", 1)[-1]
 
 
 def _finite(geom):

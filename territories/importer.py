@@ -33,6 +33,14 @@ from territories.errors import (
     TerritoryImportError,
     VersionConflictError,
 )
+from territories.field_choice import (
+    CODE_FIELD_NAMES,
+    NAME_FIELD_NAMES,
+    NO_FIELD,
+    choose_code_field,
+    choose_name_field,
+    present_candidates,
+)
 from territories.models import Territory, TerritorySet
 from territories.sources import (
     BYTE_PRESERVING_ENCODING,
@@ -55,8 +63,10 @@ class ImportReport:
     """Outcome of an import: what it found, changed and wrote.
 
     `repaired` and `rejected` list `geometry.FeatureIssue` objects that carry
-    the feature id (the OGR FID), a kind such as "null", "not_polygonal",
-    "swapped_axes" or "repaired", and a reason in words.
+    the feature number, a kind such as "null", "not_polygonal",
+    "swapped_axes" or "repaired", and a reason in words. A feature's number
+    is its id in the file when the file has feature ids (`numbering` is
+    "file"), else its position counted from 1 (`numbering` is "position").
     """
 
     path: str
@@ -69,6 +79,13 @@ class ImportReport:
     encoding: str = ""
     encoding_source: str = ""
     fields: list = field(default_factory=list)
+    numbering: str = "position"
+    # Field used for the codes and the names, and how it was chosen: "given",
+    # "guessed" or "none" (feature numbers as codes, codes as names).
+    code_field: str | None = None
+    code_field_source: str = "none"
+    name_field: str | None = None
+    name_field_source: str = "none"
     imported_count: int = 0
     repaired: list = field(default_factory=list)
     rejected: list = field(default_factory=list)
@@ -79,6 +96,8 @@ class ImportReport:
     attached: int | None = None
     outside: int | None = None
     dry_run: bool = False
+    # True when the user asked for no code field (NO_FIELD).
+    numbers_requested_as_codes: bool = False
     # Kept features in the working CRS, for the preview map: (code, name, geom).
     features: list = field(default_factory=list, repr=False)
 
@@ -102,6 +121,35 @@ class ImportReport:
             "detected": _("detected: UTF-8 tried first, then Windows-1252"),
             "given": _("given by the user"),
         }.get(self.encoding_source, self.encoding_source)
+
+    @property
+    def numbering_label(self):
+        """How features are numbered in the messages, in words."""
+        if self.numbering == "file":
+            return _("feature id from the file")
+        return _("position in the file, counted from 1")
+
+    @property
+    def code_field_label(self):
+        """Which field gives the codes and how it was chosen, in words."""
+        if self.code_field_source == "none":
+            if self.numbers_requested_as_codes:
+                return _("none: the codes are the feature numbers")
+            return _("no code field found: the codes are the feature numbers")
+        return self._field_label(self.code_field, self.code_field_source)
+
+    @property
+    def name_field_label(self):
+        """Which field gives the names and how it was chosen, in words."""
+        if self.name_field_source == "none":
+            return _("none: the names are the codes")
+        return self._field_label(self.name_field, self.name_field_source)
+
+    @staticmethod
+    def _field_label(name, source):
+        if source == "guessed":
+            return _("%(field)s (chosen automatically)") % {"field": name}
+        return name
 
     def rejected_by_kind(self):
         """Return {kind: count} of the rejected features."""
@@ -157,6 +205,9 @@ class ImportReport:
                 "encoding_how": self.encoding_source,
             },
             _("fields: %(fields)s") % {"fields": ", ".join(n for n, _t in self.fields)},
+            _("code field: %(code)s; name field: %(name)s")
+            % {"code": self.code_field_label, "name": self.name_field_label},
+            _("features are numbered by %(numbering)s") % {"numbering": self.numbering_label},
         ]
         lines += [_("warning: %(text)s") % {"text": text} for text in self.warnings]
         if not details:
@@ -193,6 +244,7 @@ def import_territories(
     is_derived=False,
     strict=False,
     dry_run=False,
+    file_name=None,
 ):
     """Import the polygons of a GIS file as a new version of a territory set.
 
@@ -216,8 +268,11 @@ def import_territories(
         to the slug.
     code_field, name_field : str, optional
         Fields holding each territory's code (unique in the file) and name.
-        The code defaults to the feature id, the name to the code. Field
-        names match exactly or, failing that, ignoring case.
+        Field names match exactly or, failing that, ignoring case. When not
+        given, they are chosen among the usual field names (see
+        `territories.field_choice`). ``NO_FIELD`` ("-"), or a code field
+        that cannot be chosen, makes the feature numbers the codes, and the
+        name defaults to the code.
     parent_field : str, optional
         Field holding the code of each territory's parent.
     parent_set : str, optional
@@ -249,6 +304,9 @@ def import_territories(
         Fail when any feature is rejected, instead of leaving it out.
     dry_run : bool, optional
         Read, check and repair, but write nothing.
+    file_name : str, optional
+        Name of the file as the user knows it, for messages: an uploaded
+        archive is extracted to a folder with another name.
 
     Returns
     -------
@@ -280,21 +338,30 @@ def import_territories(
     report = ImportReport(path=str(path), dry_run=dry_run)
 
     with tempfile.TemporaryDirectory(prefix="territory-import-") as workdir:
-        dataset, layer = locate_dataset(path, workdir, layer=layer)
+        dataset, layer = locate_dataset(
+            path, workdir, layer=layer, file_name=file_name
+        )
         src = open_source(
             dataset, layer=layer, encoding=encoding, source_srid=source_srid
         )
         _describe_source(report, src)
-        mapping = _resolve_fields(
-            src,
-            code=code_field,
-            name=name_field,
-            parent=parent_field,
-            population=population_field,
-        )
+        requested = {
+            "code": code_field,
+            "name": name_field,
+            "parent": parent_field,
+            "population": population_field,
+        }
+        mapping = _resolve_fields(src, **requested)
         frame = _read_frame(src)
-    rows = _prepare_rows(report, src, frame, mapping, population_by_code)
-    _check_rejections(report, rows, strict)
+    numbers = _number_features(report, src, frame)
+    _choose_fields(report, mapping, requested, frame)
+    try:
+        rows = _prepare_rows(report, src, frame, numbers, mapping, population_by_code)
+        _check_rejections(report, rows, strict)
+    except TerritoryImportError as exc:
+        # The preview page shows the fields chosen even when the import fails.
+        exc.report = report
+        raise
 
     previous = _latest_version(organisation, slug)
     report.previous_version = previous
@@ -377,7 +444,7 @@ def _resolve_fields(src, **requested):
     fields = src.fields
     resolved = {}
     for role, wanted in requested.items():
-        if not wanted:
+        if not wanted or wanted == NO_FIELD:
             resolved[role] = None
             continue
         if wanted in fields:
@@ -423,6 +490,60 @@ def _read_frame(src):
         ) from exc
 
 
+def _number_features(report, src, frame):
+    """Return the number of each feature as the user sees it in a GIS.
+
+    A GeoPackage keeps a feature id column, and GDAL takes the integer "id"
+    members of GeoJSON features as FIDs: those ids are the numbers. Shapefile,
+    FlatGeobuf and GeoJSON without ids get FIDs from 0 in file order, which
+    the numbers replace with positions counted from 1.
+    """
+    fids = np.asarray(frame.index, dtype=np.int64)
+    positions = np.arange(len(fids), dtype=np.int64)
+    has_ids = bool(src.info.get("fid_column"))
+    if src.format_name == "GeoJSON":
+        # NOTE: GeoJSON ids that are exactly 0, 1, 2... in file order look like
+        # generated FIDs, so they are shown as positions (the id plus 1).
+        has_ids = not np.array_equal(fids, positions)
+    if has_ids:
+        report.numbering = "file"
+        return fids
+    report.numbering = "position"
+    return positions + 1
+
+
+def _choose_fields(report, mapping, requested, frame):
+    """Fill in the code and name fields that the user left to the importer."""
+    columns = [name for name in frame.columns if name != frame.geometry.name]
+    report.numbers_requested_as_codes = requested["code"] == NO_FIELD
+    if requested["code"] is None:
+        candidates = present_candidates(columns, CODE_FIELD_NAMES)
+        mapping["code"], warnings = choose_code_field(_text_columns(frame, candidates))
+        report.warnings.extend(warnings)
+        report.code_field_source = "guessed" if mapping["code"] else "none"
+    else:
+        report.code_field_source = "given" if mapping["code"] else "none"
+    report.code_field = mapping["code"]
+
+    if requested["name"] is None:
+        candidates = [
+            name
+            for name in present_candidates(columns, NAME_FIELD_NAMES)
+            if name != mapping["code"]
+        ]
+        mapping["name"] = choose_name_field(_text_columns(frame, candidates))
+        report.name_field_source = "guessed" if mapping["name"] else "none"
+    else:
+        report.name_field_source = "given" if mapping["name"] else "none"
+    report.name_field = mapping["name"]
+
+
+def _text_columns(frame, names):
+    return {
+        name: [_as_text(value) or None for value in frame[name]] for name in names
+    }
+
+
 # --- preparing the rows -------------------------------------------------------
 
 
@@ -437,8 +558,7 @@ class _Row:
     geom: object
 
 
-def _prepare_rows(report, src, frame, mapping, population_by_code):
-    fids = np.asarray(frame.index, dtype=np.int64)
+def _prepare_rows(report, src, frame, fids, mapping, population_by_code):
     geoms = np.asarray(frame.geometry.array, dtype=object)
     attributes = frame.drop(columns=frame.geometry.name)
     labels = _labels(attributes, mapping)
@@ -454,7 +574,7 @@ def _prepare_rows(report, src, frame, mapping, population_by_code):
         working_crs,
     )
     cleaned, repairs, more_rejects = geometry.make_polygonal(
-        projected, fids, skip=rejects
+        projected, fids, working_crs, skip=rejects
     )
     rejects |= more_rejects
 
@@ -556,19 +676,27 @@ def _json_safe(record):
 
 
 def _check_unique_codes(rows, code_field):
-    seen, duplicates = set(), []
+    numbers_by_code = {}
     for row in rows:
-        if row.code in seen and row.code not in duplicates:
-            duplicates.append(row.code)
-        seen.add(row.code)
+        numbers_by_code.setdefault(row.code, []).append(row.fid)
+    duplicates = [
+        _("%(code)s (features %(numbers)s)")
+        % {"code": code, "numbers": _listed(numbers)}
+        for code, numbers in numbers_by_code.items()
+        if len(numbers) > 1
+    ]
     if duplicates:
         raise DuplicateCodeError(
             _(
-                "The code field %(field)s is not unique: %(values)s appear several "
-                "times. Choose a field with one value per feature, or none to number "
-                "the features."
+                "The code field %(field)s is not unique: %(count)d codes appear on "
+                "several features: %(values)s. Correct the file, or choose a code "
+                "field with one value per feature, or none to number the features."
             )
-            % {"field": code_field, "values": _listed(duplicates)}
+            % {
+                "field": code_field,
+                "count": len(duplicates),
+                "values": _listed(duplicates),
+            }
         )
 
 

@@ -80,27 +80,30 @@ class SourceLayer:
         return list(self.info["fields"])
 
 
-def locate_dataset(path, workdir, *, layer=None):
+def locate_dataset(path, workdir, *, layer=None, file_name=None):
     """Return the dataset file at `path`, extracting a zip archive into `workdir`.
 
     `path` may be a file of a supported format, a zip archive or a folder
     containing exactly one dataset. When a folder or archive contains several
     datasets, `layer` names the one to use (the file name without suffix) and
     is then consumed: the second value returned is the layer left to choose
-    inside the dataset.
+    inside the dataset. `file_name` is the name messages give to `path`
+    (by default its own name), such as the uploaded archive's name for the
+    folder it was extracted to.
     """
     path = Path(path)
     if not path.exists():
         raise UnsupportedFileError(
             _("The file %(path)s does not exist.") % {"path": path}
         )
+    file_name = file_name or path.name
     if path.is_file() and path.suffix.lower() in ARCHIVE_SUFFIXES:
         extract_zip(path, workdir)
         path = Path(workdir)
     if path.is_dir():
-        return _find_dataset_in_folder(path, layer)
+        return _find_dataset_in_folder(path, layer, file_name)
     if path.suffix.lower() not in FORMATS:
-        raise UnsupportedFileError(_unsupported_message(path.name))
+        raise UnsupportedFileError(_unsupported_message(file_name))
     return path, layer
 
 
@@ -115,10 +118,20 @@ def _dataset_candidates(folder):
     )
 
 
-def _find_dataset_in_folder(folder, layer):
+def check_folder_has_dataset(folder, file_name):
+    """Raise UnsupportedFileError when `folder` contains no file of a supported format.
+
+    `file_name` names the folder in the message, for instance the archive it
+    was extracted from.
+    """
+    if not _dataset_candidates(Path(folder)):
+        raise UnsupportedFileError(_no_dataset_message(Path(folder), file_name))
+
+
+def _find_dataset_in_folder(folder, layer, file_name):
     candidates = _dataset_candidates(folder)
     if not candidates:
-        raise UnsupportedFileError(_unsupported_message(folder.name))
+        raise UnsupportedFileError(_no_dataset_message(folder, file_name))
     if len(candidates) == 1:
         return candidates[0], layer
     names = [p.stem for p in candidates]
@@ -131,12 +144,50 @@ def _find_dataset_in_folder(folder, layer):
     )
 
 
-def _unsupported_message(name):
+# How many member names a message lists for an archive without a dataset.
+LISTED_MEMBERS = 10
+
+
+def _supported_formats():
     return _(
-        "%(name)s is not a supported file: upload a zipped Shapefile (.zip with "
-        ".shp, .shx, .dbf and .prj), a GeoPackage (.gpkg), a GeoJSON (.geojson) "
-        "or a FlatGeobuf (.fgb)."
-    ) % {"name": name}
+        "a zipped Shapefile (.zip with .shp, .shx, .dbf and .prj), a GeoPackage "
+        "(.gpkg), a GeoJSON (.geojson or .json) or a FlatGeobuf (.fgb)"
+    )
+
+
+def _unsupported_message(name):
+    return _("%(name)s is not a supported file: upload %(formats)s.") % {
+        "name": name,
+        "formats": _supported_formats(),
+    }
+
+
+def _no_dataset_message(folder, file_name):
+    members = sorted(
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
+        if p.is_file() and "__MACOSX" not in p.parts
+    )
+    if not members:
+        return _("%(name)s is empty: upload %(formats)s.") % {
+            "name": file_name,
+            "formats": _supported_formats(),
+        }
+    shown = ", ".join(members[:LISTED_MEMBERS])
+    if len(members) > LISTED_MEMBERS:
+        shown += ", …"
+    return _(
+        "%(name)s contains no file of a supported format (it contains: "
+        "%(members)s); upload %(formats)s."
+    ) % {"name": file_name, "members": shown, "formats": _supported_formats()}
+
+
+def _unreadable_message(dataset, error):
+    format_name = FORMATS[dataset.suffix.lower()]
+    return _(
+        "%(name)s could not be read as %(format)s: check that it is a valid "
+        "%(format)s file and was fully uploaded. Detail from GDAL: %(error)s"
+    ) % {"name": dataset.name, "format": format_name, "error": error}
 
 
 def inspect_fields(path, layer=None):
@@ -174,10 +225,7 @@ def open_source(dataset, *, layer=None, encoding=None, source_srid=None):
     try:
         info = pyogrio.read_info(dataset, layer=layer)
     except (DataSourceError, DataLayerError) as exc:
-        raise UnsupportedFileError(
-            _("GDAL cannot read %(name)s: %(error)s")
-            % {"name": dataset.name, "error": exc}
-        ) from exc
+        raise UnsupportedFileError(_unreadable_message(dataset, exc)) from exc
 
     source = SourceLayer(
         path=dataset,
@@ -202,10 +250,7 @@ def _spatial_layers(dataset):
     try:
         listed = pyogrio.list_layers(dataset)
     except DataSourceError as exc:
-        raise UnsupportedFileError(
-            _("GDAL cannot open %(name)s: %(error)s")
-            % {"name": dataset.name, "error": exc}
-        ) from exc
+        raise UnsupportedFileError(_unreadable_message(dataset, exc)) from exc
     return [str(name) for name, geometry_type in listed if geometry_type is not None]
 
 

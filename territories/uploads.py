@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from territories.archives import extract_zip
+from territories.sources import check_folder_has_dataset
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,8 @@ def uploads_root():
 def create_upload(uploaded_file, *, user, options):
     """Store an uploaded file in a new folder, extracting a zip archive.
 
-    Raises UnsafeArchiveError (and removes the folder) for a dangerous archive.
+    Raises UnsafeArchiveError for a dangerous archive and UnsupportedFileError
+    for an archive without a dataset, and then removes the folder.
     """
     remove_stale_uploads()
     upload_id = uuid.uuid4()
@@ -76,6 +78,7 @@ def create_upload(uploaded_file, *, user, options):
         (folder / "data").mkdir()
         try:
             extract_zip(target, folder / "data")
+            check_folder_has_dataset(folder / "data", file_name)
         except Exception:
             shutil.rmtree(folder, ignore_errors=True)
             raise

@@ -98,25 +98,31 @@ def import_preview(request, upload_id):
             upload.meta["options"] = form.options()
             upload.save()
             return redirect("territories:import-preview", upload_id=upload.id)
-    else:
-        form = ImportOptionsForm(initial=upload.options, **form_kwargs)
 
-    report, error = None, None
+    report, error, fields_report = None, None, None
     try:
         report = import_territories(
             upload.dataset_path,
             organisation=request.user.organisation,
             dry_run=True,
+            file_name=upload.meta["file_name"],
             **import_kwargs(upload.options),
         )
+        fields_report = report
     except TerritoryImportError as exc:
         logger.info("preview of upload %s failed: %s", upload.id, exc)
         error = str(exc)
+        fields_report = getattr(exc, "report", None)
+    if request.method != "POST":
+        form = ImportOptionsForm(
+            initial=_initial_options(upload.options, fields_report), **form_kwargs
+        )
     context = {
         "upload": upload,
         "form": form,
         "report": report,
         "error": error,
+        "fields_report": fields_report,
         "geojson": report.to_geojson(simplify_m=PREVIEW_SIMPLIFY_M) if report else None,
         "tile_url": settings.BASEMAP_TILE_URL,
         "tile_attribution": settings.BASEMAP_ATTRIBUTION,
@@ -132,6 +138,7 @@ def import_confirm(request, upload_id):
         report = import_territories(
             upload.dataset_path,
             organisation=request.user.organisation,
+            file_name=upload.meta["file_name"],
             **import_kwargs(upload.options),
         )
     except TerritoryImportError as exc:
@@ -178,6 +185,20 @@ def import_cancel(request, upload_id):
     _user_upload(upload_id, request.user).delete()
     messages.info(request, _("Import cancelled; the uploaded file was deleted."))
     return redirect(reverse("territories:index"))
+
+
+def _initial_options(options, report):
+    """Return the form's initial options, with the fields the importer chose selected."""
+    initial = dict(options)
+    if report is None:
+        return initial
+    for role, source, chosen in (
+        ("code_field", report.code_field_source, report.code_field),
+        ("name_field", report.name_field_source, report.name_field),
+    ):
+        if not initial.get(role) and source == "guessed":
+            initial[role] = chosen
+    return initial
 
 
 def _user_upload(upload_id, user):

@@ -129,7 +129,7 @@ def test_command_strict_fails_on_rejected(organisation, tmp_path):
             feature(None, code="null"),
         ],
     )
-    with pytest.raises(CommandError, match="feature 1: no geometry"):
+    with pytest.raises(CommandError, match="feature 2: no geometry"):
         call_command(
             "import_territories",
             str(path),

@@ -42,8 +42,13 @@ def test_import_bow_tie_repaired(organisation, stored_areas, tmp_path):
     path = tmp_path / "bowtie.gpkg"
     frame.to_file(path, driver="GPKG")
     report = run_import(path, organisation, code_field="code")
+    # A GeoPackage keeps feature ids, counted from 1.
     assert [issue.fid for issue in report.repaired] == [1]
-    assert "Self-intersection" in report.repaired[0].reason
+    assert report.numbering == "file"
+    # The two diagonals of the 100 m bow tie cross at its centre.
+    assert report.repaired[0].reason == (
+        "self-intersection at point 651050.00 6862050.00 (Lambert-93)"
+    )
     tie = report.territory_set.territories.get(code="tie")
     # Two triangles of half-base 50 m and height 100 m: 2 * (100 * 50 / 2) m2.
     assert stored_areas(report.territory_set)["tie"] == pytest.approx(5000)
@@ -185,9 +190,9 @@ def test_geojson_swapped_coordinates(organisation, tmp_path):
     )
     report = run_import(path, organisation, code_field="code")
     assert report.imported_count == 1
-    assert [(i.fid, i.kind) for i in report.rejected] == [(1, "swapped_axes")]
+    assert [(i.fid, i.kind) for i in report.rejected] == [(2, "swapped_axes")]
     assert "48.85" in report.rejected[0].reason
-    with pytest.raises(RejectedFeaturesError, match="feature 1"):
+    with pytest.raises(RejectedFeaturesError, match="feature 2:"):
         run_import(path, organisation, slug="strict", code_field="code", strict=True)
 
 
@@ -206,7 +211,7 @@ def test_geojson_projected_numbers_as_degrees(organisation, tmp_path):
     )
     with pytest.raises(RejectedFeaturesError) as caught:
         run_import(path, organisation, code_field="code")
-    assert [(i.fid, i.kind) for i in caught.value.rejected] == [(0, "not_degrees")]
+    assert [(i.fid, i.kind) for i in caught.value.rejected] == [(1, "not_degrees")]
 
 
 def test_shapefile_degrees_declared_projected(organisation, tmp_path):
@@ -256,7 +261,7 @@ def test_null_empty_and_line_geometries(organisation, tmp_path):
     rejected = {issue.label: issue.kind for issue in report.rejected}
     assert report.imported_count == 1
     assert rejected == {"null": "null", "empty": "empty", "line": "not_polygonal"}
-    assert [issue.fid for issue in report.rejected] == [1, 2, 3]
+    assert [issue.fid for issue in report.rejected] == [2, 3, 4]
 
 
 def test_duplicate_codes_rejected(organisation, tmp_path):

@@ -138,8 +138,10 @@ def test_import_occitanie_qpv_repairs(organisation, stored_areas):
     assert report.rejected == []
     # Validity is judged in the working CRS, where the polygons are stored.
     frame = gpd.read_file(path, fid_as_index=True).to_crs(2154)
-    invalid_fids = set(frame.index[~frame.is_valid])
-    assert {issue.fid for issue in report.repaired} == invalid_fids
+    # The file has no feature ids: issues give positions counted from 1.
+    invalid_positions = {fid + 1 for fid in frame.index[~frame.is_valid]}
+    assert report.numbering == "position"
+    assert {issue.fid for issue in report.repaired} == invalid_positions
     assert all(issue.reason for issue in report.repaired)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -192,7 +194,7 @@ def test_import_plu_latin1_points_rejected(organisation):
     from territories.models import TerritorySet
 
     folder = shared_data("plu-shapefiles-encodings", "prescription-pct-41269_latin1")
-    with pytest.raises(RejectedFeaturesError, match="feature 0") as caught:
+    with pytest.raises(RejectedFeaturesError, match="feature 1:") as caught:
         run_import(folder, organisation, "psc", "district", name_field="LIBELLE")
     assert not TerritorySet.objects.filter(slug="psc").exists()
     rejected = caught.value.rejected

@@ -163,7 +163,7 @@ def test_strict_import_failure_writes_nothing(organisation, tmp_path):
             feature(None, code="null"),
         ],
     )
-    with pytest.raises(RejectedFeaturesError, match="feature 1: no geometry"):
+    with pytest.raises(RejectedFeaturesError, match="feature 2: no geometry"):
         run_import(path, organisation, code_field="code", strict=True)
     assert TerritorySet.objects.count() == 0
     assert Territory.objects.count() == 0

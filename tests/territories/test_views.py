@@ -141,9 +141,11 @@ def test_preview_missing_crs_then_fixed(client, users, tmp_path):
     assert "quartiers.shp" in page.context["error"]
     assert ".prj" in page.context["error"]
     # The options form offers the fields found in the file.
-    assert page.context["form"].fields["name_field"].choices[1:] == [
-        ("code", "code"),
-        ("nom", "nom"),
+    assert [value for value, _label in page.context["form"].fields["name_field"].choices] == [
+        "",
+        "-",
+        "code",
+        "nom",
     ]
     options = {
         "slug": "quartiers",
@@ -177,7 +179,7 @@ def test_preview_lists_rejected_features(client, users, tmp_path):
     )
     page = client.get(response["Location"])
     report = page.context["report"]
-    assert [(issue.fid, issue.kind) for issue in report.rejected] == [(1, "null")]
+    assert [(issue.fid, issue.kind) for issue in report.rejected] == [(2, "null")]
     assert "vide" in page.content.decode()
 
 

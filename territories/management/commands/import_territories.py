@@ -36,10 +36,19 @@ class Command(BaseCommand):
             "--name", help="Name of the set (default: previous name or slug)."
         )
         parser.add_argument(
-            "--code-field", help="Field with a unique code (default: the feature id)."
+            "--code-field",
+            help=(
+                "Field with a unique code (default: chosen among the usual names "
+                "such as code, code_iris, insee or id, else the feature numbers; "
+                "'-' for the feature numbers)."
+            ),
         )
         parser.add_argument(
-            "--name-field", help="Field with the name (default: the code)."
+            "--name-field",
+            help=(
+                "Field with the name (default: chosen among the usual names such "
+                "as nom, name or libelle, else the code; '-' for the code)."
+            ),
         )
         parser.add_argument("--parent-field", help="Field with the parent's code.")
         parser.add_argument(
