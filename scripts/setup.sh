@@ -151,7 +151,7 @@ local_cluster() {
 django_setup() {
     cd "$ROOT"
     "$VENV/bin/python" manage.py migrate --noinput -v 0
-    "$VENV/bin/python" manage.py createcachetable
+    "$VENV/bin/python" manage.py createcachetable -v 0
     "$VENV/bin/python" manage.py compilemessages -v 0 --ignore '.venv' --ignore 'var'
 }
 
