@@ -19,6 +19,8 @@ territories/querysets.py and interventions/querysets.py, and
 `Intervention.objects.aggregatable_by` for aggregates.
 """
 
+from django.db.models import QuerySet
+
 # Role values, as stored in User.role (kept as strings: accounts.models imports
 # this module through its querysets).
 MEDIATOR = "mediator"
@@ -51,3 +53,26 @@ def perimeter_ids(user):
     if is_anonymous(user) or user.role != CLIENT_VIEWER or user.client_id is None:
         return []
     return list(user.client.perimeter.values_list("id", flat=True))
+
+
+class ScopedQuerySet(QuerySet):
+    """A queryset whose `visible_to(user)` applies the rules above.
+
+    Anonymous and inactive users, and users without an organisation, see
+    nothing; superusers see everything. For everyone else the subclass's
+    `scope_to(user, org_id)` returns the rows of the user's role in that
+    organisation.
+    """
+
+    def visible_to(self, user):
+        if is_anonymous(user):
+            return self.none()
+        if sees_everything(user):
+            return self
+        org_id = organisation_id(user)
+        if org_id is None:
+            return self.none()
+        return self.scope_to(user, org_id)
+
+    def scope_to(self, user, org_id):
+        raise NotImplementedError("ScopedQuerySet subclasses define scope_to()")

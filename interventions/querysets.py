@@ -1,19 +1,11 @@
-from django.contrib.gis.db import models
 from django.db.models import Exists, OuterRef
 
 from accounts import scoping
 
 
-class InterventionQuerySet(models.QuerySet):
-    def visible_to(self, user):
+class InterventionQuerySet(scoping.ScopedQuerySet):
+    def scope_to(self, user, org_id):
         """Entries the user may see one by one: never any for client viewers."""
-        if scoping.is_anonymous(user):
-            return self.none()
-        if scoping.sees_everything(user):
-            return self
-        org_id = scoping.organisation_id(user)
-        if org_id is None:
-            return self.none()
         if user.role in scoping.ORGANISATION_WIDE_ROLES:
             return self.filter(organisation_id=org_id)
         if user.role == scoping.MEDIATOR:
@@ -35,7 +27,8 @@ class InterventionQuerySet(models.QuerySet):
             if org_id is None:
                 return self.none()
             in_perimeter = Attachment.objects.filter(
-                intervention=OuterRef("pk"), territory_id__in=scoping.perimeter_ids(user)
+                intervention=OuterRef("pk"),
+                territory_id__in=scoping.perimeter_ids(user),
             )
             return self.filter(organisation_id=org_id).filter(Exists(in_perimeter))
         return self.visible_to(user)

@@ -1,17 +1,8 @@
-from django.contrib.gis.db import models
-
 from accounts import scoping
 
 
-class TerritorySetQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        if scoping.is_anonymous(user):
-            return self.none()
-        if scoping.sees_everything(user):
-            return self
-        org_id = scoping.organisation_id(user)
-        if org_id is None:
-            return self.none()
+class TerritorySetQuerySet(scoping.ScopedQuerySet):
+    def scope_to(self, user, org_id):
         if user.role == scoping.CLIENT_VIEWER:
             from territories.models import Territory
 
@@ -24,17 +15,11 @@ class TerritorySetQuerySet(models.QuerySet):
         return self.filter(organisation_id=org_id)
 
 
-class TerritoryQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        if scoping.is_anonymous(user):
-            return self.none()
-        if scoping.sees_everything(user):
-            return self
-        org_id = scoping.organisation_id(user)
-        if org_id is None:
-            return self.none()
+class TerritoryQuerySet(scoping.ScopedQuerySet):
+    def scope_to(self, user, org_id):
         if user.role == scoping.CLIENT_VIEWER:
             return self.filter(
-                territory_set__organisation_id=org_id, id__in=scoping.perimeter_ids(user)
+                territory_set__organisation_id=org_id,
+                id__in=scoping.perimeter_ids(user),
             )
         return self.filter(territory_set__organisation_id=org_id)
