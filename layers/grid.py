@@ -76,6 +76,33 @@ FROM box, ST_HexagonGrid(%s, box.geom) AS hex
 WHERE ST_Intersects(hex.geom, box.geom) AND {inside}
 """
 
+# The same cells, generated over each polygon part's own envelope instead of
+# one box, so that scattered territories do not pay for the empty land between
+# them. ST_HexagonGrid anchors its lattice at the origin of the CRS, so a cell
+# keeps its (i, j) and its geometry whatever the envelope. A hexagon whose
+# interior meets the interior of a union of polygons meets the interior of one
+# of them, so testing part by part keeps the same cells. Cells shared by parts
+# appear once. Binds the parts' parameters, then the cell size.
+_GRID_CELLS_BY_PART = """
+WITH parts AS ({parts})
+SELECT DISTINCT ON (hex.i, hex.j) hex.i, hex.j, ST_AsBinary(hex.geom)
+FROM parts
+CROSS JOIN LATERAL ST_HexagonGrid(%s, parts.geom) AS hex
+WHERE hex.geom && parts.geom AND ST_Relate(parts.geom, hex.geom, 'T********')
+"""
+
+# Sum of the parts' envelope areas, each envelope widened by one cell size on
+# every side as in `padded_box_area`. Binds the parts' parameters, then the
+# cell size twice.
+_PARTS_AREA = """
+WITH parts AS ({parts})
+SELECT sum(
+    (ST_XMax(parts.geom) - ST_XMin(parts.geom) + 2 * %s)
+    * (ST_YMax(parts.geom) - ST_YMin(parts.geom) + 2 * %s)
+)
+FROM parts
+"""
+
 # Entries per lattice cell. The cells and the counts are fetched separately
 # and joined in pandas: PostgreSQL estimates one row for ST_HexagonGrid and
 # would join them with a nested loop, quadratic in the number of cells.
@@ -176,16 +203,38 @@ def grid_bounds(entries, entries_params, extent):
     return tuple(float(value) for value in rows[0])
 
 
-def check_grid_size(bounds, cell_size):
-    """Raise GridTooLargeError when the grid over `bounds` would be too large."""
+def padded_box_area(bounds, cell_size):
+    """Area in m² of `bounds` widened by one cell size on every side."""
     xmin, ymin, xmax, ymax = bounds
-    width = xmax - xmin + 2 * cell_size
-    height = ymax - ymin + 2 * cell_size
-    estimate = width * height / cell_area(cell_size)
+    return (xmax - xmin + 2 * cell_size) * (ymax - ymin + 2 * cell_size)
+
+
+def parts_area(extent, cell_size):
+    """Sum of the padded envelope areas of the extent's polygon parts, in m².
+
+    Returns None when the extent is the entries' bounding box or has no part.
+    """
+    parts = extent.parts_sql()
+    if parts is None:
+        return None
+    parts_sql, parts_params = parts
+    sql = _PARTS_AREA.format(parts=parts_sql)
+    rows = fetch_all(sql, [*parts_params, cell_size, cell_size])
+    if rows[0][0] is None:
+        return None
+    return float(rows[0][0])
+
+
+def check_grid_size(area, cell_size):
+    """Raise GridTooLargeError when a grid generated over `area` m² would be too large.
+
+    The estimate, `area` divided by the area of one cell, is an upper bound of
+    the number of cells when `area` comes from `padded_box_area` or
+    `parts_area`.
+    """
+    estimate = area / cell_area(cell_size)
     if estimate > MAX_GRID_CELLS:
-        suggested = (
-            math.ceil(math.sqrt(width * height / MAX_GRID_CELLS / 2.6) / 10) * 10
-        )
+        suggested = math.ceil(math.sqrt(area / MAX_GRID_CELLS / 2.6) / 10) * 10
         raise GridTooLargeError(
             _(
                 "cell_size=%(value)s m gives about %(estimate)d cells over this extent, more "
@@ -205,16 +254,28 @@ def grid_cells(entries, entries_params, extent, cell_size):
     """Return the cells (``cell_id``, ``i``, ``j``, geometry) covering the extent.
 
     `entries` is the compiled SQL of the entries (see `entries_sql`), used
-    when the extent is their bounding box. Raises GridTooLargeError.
+    when the extent is their bounding box. For territories or a geometry,
+    the cells are generated over each polygon part's envelope when the parts'
+    envelopes add up to less area than the overall bounding box, as for
+    scattered territories, and over the bounding box otherwise. Both ways
+    give the same cells. Raises GridTooLargeError.
     """
     bounds = grid_bounds(entries, entries_params, extent)
     if bounds is None:
         return _grid_frame([], cell_size)
-    check_grid_size(bounds, cell_size)
+    box_area = padded_box_area(bounds, cell_size)
+    by_part_area = parts_area(extent, cell_size)
 
-    inside, inside_params = extent.interior_intersects_sql("hex.geom")
-    params = [*bounds, settings.WORKING_SRID, cell_size, *inside_params]
-    rows = fetch_all(_GRID_CELLS.format(inside=inside), params)
+    if by_part_area is not None and by_part_area < box_area:
+        check_grid_size(by_part_area, cell_size)
+        parts_sql, parts_params = extent.parts_sql()
+        sql = _GRID_CELLS_BY_PART.format(parts=parts_sql)
+        rows = fetch_all(sql, [*parts_params, cell_size])
+    else:
+        check_grid_size(box_area, cell_size)
+        inside, inside_params = extent.interior_intersects_sql("hex.geom")
+        params = [*bounds, settings.WORKING_SRID, cell_size, *inside_params]
+        rows = fetch_all(_GRID_CELLS.format(inside=inside), params)
 
     return _grid_frame(rows, cell_size)
 
@@ -269,7 +330,7 @@ def hex_grid_counts(interventions_qs, *, cell_size=DEFAULT_CELL_SIZE, extent=Non
     InvalidParameterError
         When `cell_size` is not a number of at least 10 m.
     GridTooLargeError
-        When the grid would have more than ``MAX_GRID_CELLS`` cells.
+        When the estimated number of cells is more than ``MAX_GRID_CELLS``.
 
     Notes
     -----

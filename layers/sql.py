@@ -103,6 +103,22 @@ class Extent:
             [settings.WORKING_SRID],
         )
 
+    def parts_sql(self):
+        """SQL selecting the extent's polygons, one part per row (column ``geom``).
+
+        Multipolygons and collections are split with ST_Dump. Returns
+        ``(sql, params)``, or None when the extent is the entries' bounding box.
+        """
+        if self.territory_ids is not None:
+            return (
+                "SELECT (ST_Dump(geom)).geom AS geom "
+                "FROM territories_territory WHERE id = ANY(%s)",
+                [list(self.territory_ids)],
+            )
+        if self.hexewkb is not None:
+            return "SELECT (ST_Dump(%s::geometry)).geom AS geom", [self.hexewkb]
+        return None
+
     def interior_intersects_sql(self, geom_sql):
         """SQL predicate: the interiors of the extent and `geom_sql` intersect.
 

@@ -162,6 +162,139 @@ def test_extent_in_other_srid_transformed(organisation, users, plant):
     assert set(from_2154.cell_id) == set(from_4326.cell_id)
 
 
+def brute_force_cells(polygons, size):
+    """Lattice hexagons whose interior meets one of `polygons`, by enumeration.
+
+    Returns {cell_id: hexagon}. Cell (i, j) is centred at x = 1.5 * size * i,
+    y = sqrt(3) * size * (j + (i mod 2) / 2), with a vertex at angle 0.
+    """
+    step_x = 1.5 * size
+    step_y = np.sqrt(3.0) * size
+    cells = {}
+    for polygon in polygons:
+        xmin, ymin, xmax, ymax = polygon.bounds
+        for i in range(int(np.floor(xmin / step_x)) - 1, int(np.ceil(xmax / step_x)) + 2):
+            for j in range(
+                int(np.floor(ymin / step_y)) - 2, int(np.ceil(ymax / step_y)) + 2
+            ):
+                cx = step_x * i
+                cy = step_y * (j + (i % 2) / 2.0)
+                angles = np.arange(6) * np.pi / 3.0
+                hexagon = shapely.Polygon(
+                    np.column_stack(
+                        [cx + size * np.cos(angles), cy + size * np.sin(angles)]
+                    )
+                )
+                if hexagon.intersection(polygon).area > 1e-6:
+                    cells[f"H{size}_{i}_{j}"] = hexagon
+    return cells
+
+
+def assert_cells_match(cells, expected):
+    assert cells["cell_id"].is_unique
+    assert set(cells["cell_id"]) == set(expected)
+    for cell in cells.itertuples():
+        assert cell.geometry.hausdorff_distance(expected[cell.cell_id]) < 1e-6
+
+
+def shapely_of(territory):
+    return shapely.from_wkb(bytes(territory.geom.wkb))
+
+
+def test_scattered_territories_cells_exact(organisation, make_territories):
+    from layers.grid import MAX_GRID_CELLS, cell_area, hex_grid_counts
+    from territories.models import Territory
+
+    _, territories = make_territories(
+        {"A": (X0, Y0, 1000), "B": (X0 + 300000, Y0 + 300000, 1000)}
+    )
+    # A grid over the bounding box of the two squares would exceed the limit.
+    assert 301500**2 / cell_area(250) > MAX_GRID_CELLS
+
+    cells = hex_grid_counts(
+        entries_of(organisation), cell_size=250, extent=Territory.objects.all()
+    )
+
+    expected = brute_force_cells([shapely_of(t) for t in territories.values()], 250)
+    assert len(expected) > 0
+    assert_cells_match(cells, expected)
+
+
+def test_scattered_geometry_extent_cells_exact(organisation, users, plant):
+    from django.contrib.gis.geos import MultiPolygon
+
+    from layers.grid import hex_grid_counts
+
+    first = Polygon.from_bbox((X0, Y0, X0 + 1000, Y0 + 1000))
+    second = Polygon.from_bbox(
+        (X0 + 300000, Y0 + 300000, X0 + 300800, Y0 + 300600)
+    )
+    extent = MultiPolygon(first, second, srid=2154)
+    # One entry in each square and one between them, outside the extent.
+    plant(
+        organisation,
+        users["mediator"],
+        [X0 + 500, X0 + 300400, X0 + 150000],
+        [Y0 + 500, Y0 + 300300, Y0 + 150000],
+    )
+
+    cells = hex_grid_counts(entries_of(organisation), cell_size=250, extent=extent)
+
+    polygons = [shapely.from_wkb(bytes(p.wkb)) for p in (first, second)]
+    assert_cells_match(cells, brute_force_cells(polygons, 250))
+    assert cells["count"].sum() == 2
+    assert (cells["count"] == 1).sum() == 2
+
+
+def test_cell_shared_by_territories_listed_once(organisation, make_territories):
+    from layers.grid import hex_grid_counts
+    from territories.models import Territory
+
+    # A and B share the edge x = X0 + 1000; C is far away, so that the cells
+    # are generated territory by territory.
+    _, territories = make_territories(
+        {
+            "A": (X0, Y0, 1000),
+            "B": (X0 + 1000, Y0, 1000),
+            "C": (X0 + 300000, Y0 + 300000, 1000),
+        }
+    )
+    cells = hex_grid_counts(
+        entries_of(organisation), cell_size=250, extent=Territory.objects.all()
+    )
+
+    in_a = brute_force_cells([shapely_of(territories["A"])], 250)
+    in_b = brute_force_cells([shapely_of(territories["B"])], 250)
+    assert len(set(in_a) & set(in_b)) > 0
+    assert_cells_match(
+        cells, brute_force_cells([shapely_of(t) for t in territories.values()], 250)
+    )
+
+
+def test_cells_by_part_equal_cells_by_box(organisation, make_territories):
+    from layers.grid import hex_grid_counts
+    from territories.models import Territory
+
+    _, territories = make_territories(
+        {"A": (X0 + 37, Y0 + 11, 1200), "B": (X0 + 200000, Y0 + 90000, 700)}
+    )
+    both = hex_grid_counts(entries_of(organisation), extent=Territory.objects.all())
+    # A single square fills its own bounding box, so its grid comes from the box.
+    alone = [
+        hex_grid_counts(
+            entries_of(organisation), extent=Territory.objects.filter(pk=t.pk)
+        )
+        for t in territories.values()
+    ]
+
+    by_box = {
+        cell.cell_id: cell.geometry for frame in alone for cell in frame.itertuples()
+    }
+    assert set(both["cell_id"]) == set(by_box)
+    for cell in both.itertuples():
+        assert cell.geometry.equals_exact(by_box[cell.cell_id], tolerance=0)
+
+
 def test_parse_cell_id_round_trip():
     from layers.exceptions import InvalidParameterError
     from layers.grid import cell_id, parse_cell_id
