@@ -30,7 +30,7 @@ class Organisation(models.Model):
 
 
 class Client(models.Model):
-    """A collectivité or a bailleur for whom an organisation works.
+    """A collectivité or a bailleur that an organisation works for.
 
     Its perimeter is a set of territories: client viewers see aggregates of the
     entries attached to those territories and nothing else.

@@ -1,4 +1,4 @@
-"""What each role may see. Every queryset that leaves a view goes through these.
+"""Visibility rules of each role. Every queryset that leaves a view goes through them.
 
 The rules, one place for all models:
 
@@ -42,7 +42,7 @@ def sees_everything(user):
 
 
 def organisation_id(user):
-    """The user's organisation id, or None when the user may see no tenant data."""
+    """Return the user's organisation id, or None when the user may see no tenant data."""
     if is_anonymous(user):
         return None
     return user.organisation_id

@@ -14,7 +14,7 @@ def with_database(url, name):
 
 
 def admin_connection(url):
-    """An autocommit psycopg connection to the server's `postgres` database."""
+    """Open an autocommit psycopg connection to the server's `postgres` database."""
     import psycopg
 
     return psycopg.connect(with_database(url, "postgres"), autocommit=True)

@@ -6,7 +6,7 @@ from interventions.models import Intervention
 
 
 def _has_demo_entries(request):
-    """Whether the user's organisation has entries of the demonstration data set.
+    """Return whether the user's organisation has entries of the demonstration data set.
 
     The value is computed at most once per request, and only when a template reads it.
     """

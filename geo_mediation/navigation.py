@@ -1,4 +1,4 @@
-"""The menu each role sees. Entries whose page is not installed are left out."""
+"""Menu entries of each role. Entries whose page is not installed are left out."""
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _

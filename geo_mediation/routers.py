@@ -1,10 +1,11 @@
 class CacheRouter:
     """Send the database cache's queries to the `cache` connection.
 
-    That connection points at the same database but runs in autocommit, so a
-    cache write made while a request's transaction is open (the layer data
-    version bumped when an entry is saved) does not hold a row lock until that
-    transaction commits, which would serialise concurrent submissions.
+    That connection points at the same database but runs in autocommit. A
+    cache write made while a request's transaction is open, such as the layer
+    data version bumped when an entry is saved, therefore holds no row lock
+    until that transaction commits. Such a lock would serialise concurrent
+    submissions.
     """
 
     def db_for_read(self, model, **hints):

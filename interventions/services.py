@@ -170,10 +170,10 @@ def intervention_submit(*, user, entry_id: UUID, fields: dict) -> SubmitResult:
     """Store an entry sent by a phone, at most once per UUID.
 
     A new UUID inserts a row (CREATED). A known UUID of the same mediator with the
-    same content changes nothing (UNCHANGED); with other content it updates the
+    same content changes nothing (UNCHANGED). With other content it updates the
     entry while it is editable (UPDATED) and raises EntryLocked once it is
-    validated. A UUID of another mediator raises EntryIdTaken. `fields` holds
-    validated values, the location in the working CRS.
+    validated. A UUID of another mediator raises EntryIdTaken. `fields` contains
+    validated values, with the location in the working CRS.
     """
     fields = with_defaults(fields)
     try:
@@ -262,6 +262,17 @@ def _review_details(entry):
     }
 
 
+def _save_review(entry, reviewer, status, *, comment):
+    """Store the reviewer's decision on a locked entry."""
+    entry.status = status
+    entry.review_comment = comment
+    entry.reviewed_by = reviewer
+    entry.reviewed_at = timezone.now()
+    entry.save(
+        update_fields=["status", "review_comment", "reviewed_by", "reviewed_at", "updated_at"]
+    )
+
+
 @transaction.atomic
 def intervention_validate(*, reviewer, entry_id: UUID, request=None) -> Intervention:
     """Validate a submitted entry and record the validation in the audit log.
@@ -270,19 +281,7 @@ def intervention_validate(*, reviewer, entry_id: UUID, request=None) -> Interven
     ReviewNotAllowed when it is not submitted.
     """
     entry = _locked_for_review(reviewer, entry_id)
-    entry.status = Intervention.Status.VALIDATED
-    entry.review_comment = ""
-    entry.reviewed_by = reviewer
-    entry.reviewed_at = timezone.now()
-    entry.save(
-        update_fields=[
-            "status",
-            "review_comment",
-            "reviewed_by",
-            "reviewed_at",
-            "updated_at",
-        ]
-    )
+    _save_review(entry, reviewer, Intervention.Status.VALIDATED, comment="")
     record_event(
         reviewer,
         AuditEvent.Action.VALIDATION,
@@ -307,19 +306,7 @@ def intervention_reject(
     if not comment:
         raise ValueError("a rejection needs a comment for the mediator")
     entry = _locked_for_review(reviewer, entry_id)
-    entry.status = Intervention.Status.REJECTED
-    entry.review_comment = comment
-    entry.reviewed_by = reviewer
-    entry.reviewed_at = timezone.now()
-    entry.save(
-        update_fields=[
-            "status",
-            "review_comment",
-            "reviewed_by",
-            "reviewed_at",
-            "updated_at",
-        ]
-    )
+    _save_review(entry, reviewer, Intervention.Status.REJECTED, comment=comment)
     record_event(
         reviewer,
         AuditEvent.Action.REJECTION,

@@ -74,7 +74,7 @@ def _check_choices(name, values, allowed):
 
 @dataclass(frozen=True)
 class LayerFilters:
-    """Which entries a layer, report or export is computed from.
+    """Selection of the entries a layer, report or export is computed from.
 
     `start` and `end` are local dates in the deployment's time zone, both
     included. Codes refer to the nomenclature; territory ids to `Territory`.
@@ -128,7 +128,7 @@ class LayerFilters:
         )
 
     def as_dict(self):
-        """The filters as JSON-ready values, for audit entries, cache keys and report headers."""
+        """Return the filters as JSON-ready values, for audit entries, cache keys and report headers."""
         data = asdict(self)
         data.pop("extra")
         for key in ("start", "end"):

@@ -1,10 +1,10 @@
 """Attach interventions to the territories that cover them, in set-based SQL.
 
 Rule: within each territory set, an intervention is attached to at most one
-territory: among the territories of the set whose polygon covers the point
-(ST_Covers, so a point on a boundary counts as covered), the one with the
-smallest code in byte order (COLLATE "C", the same on every database), then
-the smallest id. A point on the edge shared by two districts therefore goes
+territory. Candidates are the territories of the set whose polygon covers the
+point (ST_Covers, so a point on a boundary counts as covered). Among them, the
+one with the smallest code in byte order wins (COLLATE "C", the same on every
+database), then the smallest id. A point on the edge shared by two districts therefore goes
 to exactly one of them, whatever the order of the rows, and totals per set
 never count an entry twice. Every version of every set of the intervention's
 organisation is considered, so the 2015 and 2024 QPV boundaries can be

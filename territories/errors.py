@@ -38,7 +38,7 @@ class EncodingError(TerritoryImportError):
 
 
 class DuplicateCodeError(TerritoryImportError):
-    """The code field holds the same value on several features."""
+    """The code field has the same value on several features."""
 
 
 class RejectedFeaturesError(TerritoryImportError):

@@ -284,7 +284,7 @@ def import_territories(
         Population per territory code, from another table (for instance an
         INSEE census file); it wins over `population_field`.
     layer : str, optional
-        Layer of a GeoPackage, or dataset of an archive that holds several.
+        Layer of a GeoPackage, or dataset of an archive that contains several.
         Required when there is a choice.
     encoding : str, optional
         Encoding of a Shapefile's DBF. Defaults to its .cpg file, then to the

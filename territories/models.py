@@ -107,11 +107,11 @@ class Territory(models.Model):
 
 
 class Attachment(models.Model):
-    """An intervention lies in a territory.
+    """Link from an intervention to the territory that covers it.
 
-    There is at most one row per intervention and territory set, so that totals
-    per set never count an entry twice; the territories app documents the rule
-    that picks the territory for a point on a shared edge.
+    There is at most one row per intervention and territory set, so totals per
+    set never count an entry twice. territories/attachment.py documents the
+    rule that picks the territory for a point on a shared edge.
     """
 
     # No index of their own on the two columns below: the unique constraint

@@ -1,7 +1,7 @@
 """Uploaded files kept between the preview and the confirmation of an import.
 
 Each upload gets its own folder under ``MEDIA_ROOT/territory-uploads/<uuid>``:
-``file/`` holds the file as uploaded, ``data/`` the members of a zip archive,
+``file/`` contains the file as uploaded, ``data/`` the members of a zip archive,
 and ``upload.json`` the owner and the import options chosen so far. The
 folder is removed once the import is confirmed or cancelled; folders left
 behind are removed after UPLOAD_MAX_AGE.

@@ -67,7 +67,7 @@ def _parse_bool(name, value):
 
 
 def _parse_cell_size(value):
-    """The hexagon edge in metres, within the bounds the map accepts (250 by default)."""
+    """Parse the hexagon edge in metres, within the bounds the map accepts (250 by default)."""
     from layers.apis import MAX_API_CELL_SIZE, MIN_API_CELL_SIZE
 
     number = _parse_metres("cell_size", value)

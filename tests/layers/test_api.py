@@ -292,7 +292,7 @@ def perimeter_case(organisation, users, plant, make_territories, client_city):
     """Territory A is the client's perimeter, B is not.
 
     A holds 40 spread entries and 3 entries at one spot (a cell of 3);
-    B holds 30 entries.
+    B contains 30 entries.
     """
     from territories.attachment import attach_interventions
 
